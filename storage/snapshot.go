@@ -1,0 +1,257 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/itspm/itspm/domain"
+)
+
+// change is one entry of the change log: the documents a write touched.
+// Entries are numbered 1, 2, 3… and each number is claimed by a unique
+// insert, so every process sees every change in order by probing seq+1.
+type change struct {
+	Seq  int64               `bson:"_id"`
+	At   time.Time           `bson:"at"`
+	Docs map[string][]string `bson:"docs,omitempty"` // kind → names
+	All  bool                `bson:"all,omitempty"`
+}
+
+const (
+	maxProbe     = 64              // beyond this many pending changes, reload everything
+	maxNamesLog  = 2000            // a change touching more documents says "all"
+	snapshotLife = 5 * time.Minute // safety net: reload even without a change entry
+)
+
+// cached is the store's in-memory snapshot and the change-log position it
+// reflects.
+type cached struct {
+	*domain.Snapshot
+	seq      int64
+	loadedAt time.Time
+}
+
+// Snapshot returns the current catalog, refreshing it from the change log.
+func (s *Store) Snapshot(ctx context.Context) (*domain.Snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.snap == nil || s.now().Sub(s.snap.loadedAt) > snapshotLife {
+		snap, err := s.load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.snap = snap
+		return snap.Snapshot, nil
+	}
+	snap, err := s.refresh(ctx, s.snap)
+	if err != nil {
+		return nil, err
+	}
+	s.snap = snap
+	return snap.Snapshot, nil
+}
+
+func (s *Store) lastSeq(ctx context.Context) (int64, error) {
+	var c change
+	err := s.db.Collection(colChanges).FindOne(ctx, bson.D{}, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read change log: %w", unavailable(err))
+	}
+	return c.Seq, nil
+}
+
+// load reads the whole catalog. The change sequence is read first, so a
+// change racing with the load is applied again on the next refresh.
+func (s *Store) load(ctx context.Context) (*cached, error) {
+	seq, err := s.lastSeq(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &cached{Snapshot: &domain.Snapshot{}, seq: seq, loadedAt: s.now()}
+	if snap.People, err = loadAll[domain.Person](ctx, s.db.Collection(colPeople), nil); err != nil {
+		return nil, err
+	}
+	if snap.Portfolios, err = loadAll[domain.Portfolio](ctx, s.db.Collection(colPortfolios), nil); err != nil {
+		return nil, err
+	}
+	if snap.Boards, err = loadAll[domain.Board](ctx, s.db.Collection(colBoards), nil); err != nil {
+		return nil, err
+	}
+	if snap.Tollgates, err = loadAll[domain.Tollgate](ctx, s.db.Collection(colTollgates), nil); err != nil {
+		return nil, err
+	}
+	if snap.Services, err = loadAll[domain.Service](ctx, s.db.Collection(colServices), nil); err != nil {
+		return nil, err
+	}
+	snap.Reindex()
+	return snap, nil
+}
+
+func loadAll[T any](ctx context.Context, col *mongo.Collection, ids []string) (map[string]*T, error) {
+	filter := bson.D{}
+	if ids != nil {
+		filter = bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}
+	}
+	cur, err := col.Find(ctx, filter)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", col.Name(), unavailable(err))
+	}
+	var docs []*T
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("read %s: %w", col.Name(), unavailable(err))
+	}
+	m := make(map[string]*T, len(docs))
+	for _, d := range docs {
+		m[docName(d)] = d
+	}
+	return m, nil
+}
+
+func docName(d any) string {
+	switch v := d.(type) {
+	case *domain.Person:
+		return v.Name
+	case *domain.Portfolio:
+		return v.Name
+	case *domain.Board:
+		return v.Name
+	case *domain.Tollgate:
+		return v.Name
+	case *domain.Service:
+		return v.Name
+	}
+	panic(fmt.Sprintf("docName: unexpected %T", d))
+}
+
+// refresh applies the change-log entries after snap.seq. With nothing new it
+// costs one _id lookup.
+func (s *Store) refresh(ctx context.Context, snap *cached) (*cached, error) {
+	col := s.db.Collection(colChanges)
+	var pending []change
+	for seq := snap.seq + 1; ; seq++ {
+		var c change
+		err := col.FindOne(ctx, bson.D{{Key: "_id", Value: seq}}).Decode(&c)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read change log: %w", unavailable(err))
+		}
+		if c.All || len(pending) >= maxProbe {
+			return s.load(ctx)
+		}
+		pending = append(pending, c)
+	}
+	if len(pending) == 0 {
+		return snap, nil
+	}
+	touched := map[string]map[string]bool{}
+	for _, c := range pending {
+		for kind, names := range c.Docs {
+			if touched[kind] == nil {
+				touched[kind] = map[string]bool{}
+			}
+			for _, n := range names {
+				touched[kind][n] = true
+			}
+		}
+	}
+	next := &cached{seq: pending[len(pending)-1].Seq, loadedAt: snap.loadedAt, Snapshot: &domain.Snapshot{
+		People: snap.People, Portfolios: snap.Portfolios, Boards: snap.Boards, Tollgates: snap.Tollgates, Services: snap.Services}}
+	var err error
+	if next.People, err = reload(ctx, s.db.Collection(colPeople), snap.People, touched[domain.KindPerson]); err != nil {
+		return nil, err
+	}
+	if next.Portfolios, err = reload(ctx, s.db.Collection(colPortfolios), snap.Portfolios, touched[domain.KindPortfolio]); err != nil {
+		return nil, err
+	}
+	if next.Boards, err = reload(ctx, s.db.Collection(colBoards), snap.Boards, touched[domain.KindBoard]); err != nil {
+		return nil, err
+	}
+	if next.Tollgates, err = reload(ctx, s.db.Collection(colTollgates), snap.Tollgates, touched[domain.KindTollgate]); err != nil {
+		return nil, err
+	}
+	if next.Services, err = reload(ctx, s.db.Collection(colServices), snap.Services, touched[domain.KindService]); err != nil {
+		return nil, err
+	}
+	next.Reindex()
+	return next, nil
+}
+
+// reload copies m and re-reads the named documents (deleting vanished ones).
+func reload[T any](ctx context.Context, col *mongo.Collection, m map[string]*T, names map[string]bool) (map[string]*T, error) {
+	if len(names) == 0 {
+		return m, nil
+	}
+	ids := make([]string, 0, len(names))
+	for n := range names {
+		ids = append(ids, n)
+	}
+	fresh, err := loadAll[T](ctx, col, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*T, len(m)+len(fresh))
+	for k, v := range m {
+		out[k] = v
+	}
+	for _, n := range ids {
+		if v, ok := fresh[n]; ok {
+			out[n] = v
+		} else {
+			delete(out, n)
+		}
+	}
+	return out, nil
+}
+
+// announce appends a change-log entry after a write, claiming the next
+// sequence number by unique insert.
+func (s *Store) announce(ctx context.Context, docs map[string][]string) error {
+	total := 0
+	for _, names := range docs {
+		total += len(names)
+	}
+	if total == 0 {
+		return nil
+	}
+	c := change{At: s.now().UTC(), Docs: docs}
+	if total > maxNamesLog {
+		c.Docs, c.All = nil, true
+	}
+	s.mu.Lock()
+	var seq int64
+	if s.snap != nil {
+		seq = s.snap.seq
+	}
+	s.mu.Unlock()
+	col := s.db.Collection(colChanges)
+	for attempt := 0; attempt < 1000; attempt++ {
+		if attempt > 0 && attempt%8 == 0 {
+			last, err := s.lastSeq(ctx)
+			if err != nil {
+				return err
+			}
+			seq = max(seq, last)
+		}
+		seq++
+		c.Seq = seq
+		_, err := col.InsertOne(ctx, c)
+		if err == nil {
+			return nil
+		}
+		if !IsDuplicate(err) {
+			return fmt.Errorf("write change log: %w", unavailable(err))
+		}
+	}
+	return errors.New("write change log: too much contention")
+}
