@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/itspm/itspm/commands"
+	"github.com/itspm/itspm/storage"
+)
+
+// app is the wiring shared by every subcommand: configuration, logger,
+// store and command engine.
+type app struct {
+	cfg    Config
+	logger *slog.Logger
+	store  *storage.Store
+	engine *commands.Engine
+}
+
+// jobNames are the jobs whose schedules ITSPM_SCHEDULE_<JOB> may override.
+var jobNames = []string{"performance-reviews", "roadmap-reminders", "continuity-tests", "tollgate-reminders"}
+
+// loadApp reads the configuration; it does not open the store.
+func loadApp(io stdio, env []string) (*app, error) {
+	e, err := loadEnviron(env, ".env")
+	if err != nil {
+		return nil, err
+	}
+	cfg, errs := loadConfig(e, jobNames)
+	if len(errs) > 0 {
+		return nil, joinLines(errs)
+	}
+	return &app{cfg: cfg, logger: cfg.newLogger(io.err)}, nil
+}
+
+// joinLines is an error printing one line per error.
+func joinLines(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return errors.New(strings.Join(msgs, "\nitspm: "))
+}
+
+// open connects the store and builds the engine.
+func (a *app) open(ctx context.Context) error {
+	octx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	st, err := storage.Open(octx, storage.Config{
+		URI: a.cfg.MongoURI, Database: a.cfg.MongoDatabase, DataDir: a.cfg.DataDir, Logger: a.logger,
+	})
+	if err != nil {
+		if a.cfg.MongoURI == "" {
+			return fmt.Errorf("open the embedded store in %s: %w", a.cfg.DataDir, err)
+		}
+		return fmt.Errorf("MONGODB_URI: %w", err)
+	}
+	a.store = st
+	a.engine = commands.New(st, commands.Options{Admins: a.cfg.Admins, Location: a.cfg.Location, Logger: a.logger})
+	return nil
+}
+
+func (a *app) close() {
+	if a.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.store.Close(ctx)
+	}
+}

@@ -1,0 +1,178 @@
+package commands
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/itspm/itspm/domain"
+)
+
+// Money formats an amount with its currency: €120,000 or CHF 4.50.
+func Money(currency string, v float64) string {
+	sym := map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}[currency]
+	neg := v < 0
+	v = math.Abs(v)
+	var num string
+	if v == math.Trunc(v) {
+		num = group(strconv.FormatFloat(v, 'f', 0, 64))
+	} else {
+		s := strconv.FormatFloat(v, 'f', 2, 64)
+		whole, frac, _ := strings.Cut(s, ".")
+		num = group(whole) + "." + frac
+	}
+	if neg {
+		num = "-" + num
+	}
+	switch {
+	case sym != "":
+		return sym + num
+	case currency != "":
+		return currency + " " + num
+	}
+	return num
+}
+
+func group(digits string) string {
+	if len(digits) <= 3 {
+		return digits
+	}
+	var b strings.Builder
+	pre := len(digits) % 3
+	if pre > 0 {
+		b.WriteString(digits[:pre])
+	}
+	for i := pre; i < len(digits); i += 3 {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(digits[i : i+3])
+	}
+	return b.String()
+}
+
+// Percent formats a fraction as a percentage with up to one decimal.
+func Percent(f float64) string {
+	p := f * 100
+	if math.Abs(p-math.Round(p)) < 0.05 {
+		return fmt.Sprintf("%.0f%%", p)
+	}
+	return fmt.Sprintf("%.1f%%", p)
+}
+
+// Number formats a measurement without trailing zeros.
+func Number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+func currency(s *domain.Service) string {
+	if s.Cost != nil {
+		return s.Cost.Currency
+	}
+	return ""
+}
+
+// DueText describes a due date relative to today.
+func DueText(d domain.Due) string {
+	switch {
+	case d.Never:
+		return "due now (never done)"
+	case d.Days == 0:
+		return string(d.Date) + " (today)"
+	case d.Overdue:
+		return fmt.Sprintf("%s (overdue by %s)", d.Date, plural(-d.Days, "day"))
+	}
+	return fmt.Sprintf("%s (in %s)", d.Date, plural(d.Days, "day"))
+}
+
+// DateRel describes a date relative to today.
+func DateRel(d, today domain.Date) string {
+	if !d.Valid() {
+		return string(d)
+	}
+	n := today.DaysUntil(d)
+	switch {
+	case n == 0:
+		return string(d) + " (today)"
+	case n < 0:
+		return fmt.Sprintf("%s (%s ago)", d, plural(-n, "day"))
+	}
+	return fmt.Sprintf("%s (in %s)", d, plural(n, "day"))
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// Person renders a catalog person as a mention (or their name).
+func Person(snap *domain.Snapshot, name string) string {
+	if name == "" {
+		return "nobody"
+	}
+	p, ok := snap.People[name]
+	if !ok {
+		return name
+	}
+	return Mention(p.SlackUser, p.Label())
+}
+
+// PersonDetail renders name, mention and email.
+func PersonDetail(snap *domain.Snapshot, name string) string {
+	p, ok := snap.People[name]
+	if !ok {
+		return name
+	}
+	s := Mention(p.SlackUser, p.Label())
+	if p.Email != "" {
+		s += " · " + p.Email
+	}
+	return s
+}
+
+func portfolioText(snap *domain.Snapshot, name string) string {
+	if pf, ok := snap.Portfolios[name]; ok && pf.Title != "" {
+		return pf.Title
+	}
+	return name
+}
+
+func tierText(t int) string {
+	if t == 0 {
+		return "not set"
+	}
+	return fmt.Sprintf("Tier %d", t)
+}
+
+func stageText(s domain.Stage) string {
+	i := s.Index()
+	if i < 0 {
+		return string(s)
+	}
+	return fmt.Sprintf("%s (%d of %d)", s, i+1, len(domain.Stages))
+}
+
+func serviceLabel(s *domain.Service) string {
+	if s.Title != "" && !strings.EqualFold(s.Title, s.Name) {
+		return fmt.Sprintf("%s (%s)", s.Title, s.Name)
+	}
+	return s.Name
+}
+
+func kpiTarget(t domain.SLATarget) string {
+	op := "≥"
+	if t.LowerIsBetter() {
+		op = "≤"
+	}
+	return fmt.Sprintf("%s %s %s", op, Number(t.Target), unitText(t.Unit))
+}
+
+func unitText(u string) string {
+	if u == "percent" {
+		return "%"
+	}
+	return u
+}
+
+func quote(s string) string { return strings.TrimSpace(s) }
