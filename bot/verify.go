@@ -75,13 +75,11 @@ func (v *Verifier) Verify(r *http.Request) ([]byte, error) {
 	if skew <= 0 {
 		skew = DefaultMaxSkew
 	}
-	// Compare in seconds to avoid time.Duration overflow on absurd values.
-	diff := now().Unix() - ts
-	if diff < 0 {
-		diff = -diff
-	}
-	if diff < 0 || diff > int64(skew/time.Second) {
-		return nil, fmt.Errorf("%w: timestamp %d is %ds from now (max %v)", ErrStaleTimestamp, ts, diff, skew)
+	// Compare in whole seconds against bounds computed from now, so absurd
+	// timestamps cannot overflow anything.
+	nowSec, skewSec := now().Unix(), int64(skew/time.Second)
+	if ts < nowSec-skewSec || ts > nowSec+skewSec {
+		return nil, fmt.Errorf("%w: timestamp %d is %s from now (max %v)", ErrStaleTimestamp, ts, distance(nowSec, ts), skew)
 	}
 
 	if r.Body == nil {
@@ -127,4 +125,12 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// distance describes how far ts is from now, for error messages.
+func distance(now, ts int64) string {
+	if ts > now {
+		return fmt.Sprintf("%ds ahead", uint64(ts)-uint64(now))
+	}
+	return fmt.Sprintf("%ds behind", uint64(now)-uint64(ts))
 }

@@ -157,6 +157,3 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 		t.Fatalf("error %q does not mention %q", err, want)
 	}
 }
-
-
-

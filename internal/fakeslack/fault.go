@@ -2,8 +2,6 @@ package fakeslack
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 )
 
@@ -52,7 +50,3 @@ func (f Latency) String() string      { return fmt.Sprintf("Latency(%v)", f.D) }
 func (f SlackError) String() string   { return fmt.Sprintf("SlackError(%s)", f.Code) }
 func (DropConnection) String() string { return "DropConnection" }
 func (PostThenDrop) String() string   { return "PostThenDrop" }
-
-func sortedKeys[V any](m map[string]V) []string {
-	return slices.Sorted(maps.Keys(m))
-}
