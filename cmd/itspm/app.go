@@ -19,6 +19,10 @@ type app struct {
 	logger *slog.Logger
 	store  *storage.Store
 	engine *commands.Engine
+
+	// notifier delivers workflow messages: Slack in serve, the terminal in
+	// chat. Set it before open.
+	notifier commands.Notifier
 }
 
 // jobNames are the jobs whose schedules ITSPM_SCHEDULE_<JOB> may override.
@@ -60,8 +64,15 @@ func (a *app) open(ctx context.Context) error {
 		return fmt.Errorf("MONGODB_URI: %w", err)
 	}
 	a.store = st
-	a.engine = commands.New(st, commands.Options{Admins: a.cfg.Admins, Location: a.cfg.Location, Logger: a.logger})
+	a.newEngine(a.cfg.Admins)
 	return nil
+}
+
+// newEngine builds the command engine with the optional parts wired in.
+func (a *app) newEngine(admins []string) {
+	a.engine = commands.New(a.store, commands.Options{Admins: admins, Location: a.cfg.Location, Logger: a.logger})
+	wireWorkflow(a)
+	wireAsker(a)
 }
 
 func (a *app) close() {

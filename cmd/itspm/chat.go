@@ -24,6 +24,8 @@ func runChat(ctx context.Context, args []string, std stdio, env []string) error 
 	if err != nil {
 		return err
 	}
+	notes := &printNotifier{}
+	a.notifier = notes
 	if err := a.open(ctx); err != nil {
 		return err
 	}
@@ -63,6 +65,9 @@ func runChat(ctx context.Context, args []string, std stdio, env []string) error 
 		}
 		reply := answer(ctx, a, caller, line)
 		fmt.Fprintln(std.out, commands.PlainText(reply))
+		if n := notes.flush(); n != "" {
+			fmt.Fprintln(std.out, n)
+		}
 		if !interactive {
 			fmt.Fprintln(std.out, "---")
 		} else {
@@ -94,7 +99,7 @@ func chatCaller(ctx context.Context, a *app, as string) (commands.Caller, error)
 	c := commands.Caller{Source: "chat"}
 	if as == "" {
 		if len(a.cfg.Admins) == 0 {
-			a.engine = commands.New(a.store, commands.Options{Admins: []string{"operator"}, Location: a.cfg.Location, Logger: a.logger})
+			a.newEngine([]string{"operator"})
 			c.Person = "operator"
 			return c, nil
 		}
