@@ -154,10 +154,13 @@ func stageText(s domain.Stage) string {
 }
 
 func serviceLabel(s *domain.Service) string {
-	if s.Title != "" && !strings.EqualFold(s.Title, s.Name) {
-		return fmt.Sprintf("%s (%s)", s.Title, s.Name)
+	switch {
+	case s.Title == "":
+		return s.Name
+	case strings.EqualFold(s.Title, s.Name):
+		return s.Title
 	}
-	return s.Name
+	return fmt.Sprintf("%s (%s)", s.Title, s.Name)
 }
 
 func kpiTarget(t domain.SLATarget) string {

@@ -73,8 +73,14 @@ func Suggestions(snap *domain.Snapshot, ref string, n int) []string {
 		d    int
 	}
 	bestByName := map[string]int{}
+	tokens := strings.FieldsFunc(key, func(r rune) bool { return r == ' ' || r == '-' || r == '_' })
 	for k, name := range snap.Keys() {
 		d := domain.Distance(key, k)
+		for _, tok := range tokens {
+			if len(tok) >= 3 && tok != key {
+				d = min(d, domain.Distance(tok, k)+1)
+			}
+		}
 		if strings.Contains(k, key) || strings.Contains(key, k) {
 			d = min(d, 2)
 		}
@@ -96,6 +102,9 @@ func Suggestions(snap *domain.Snapshot, ref string, n int) []string {
 	})
 	var out []string
 	for i := 0; i < len(cs) && i < n; i++ {
+		if cs[i].d > cs[0].d+1 { // only names about as close as the best
+			break
+		}
 		out = append(out, cs[i].name)
 	}
 	return out

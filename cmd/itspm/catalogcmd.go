@@ -4,15 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/itspm/itspm/catalog"
 	"github.com/itspm/itspm/catalog/sample"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/storage"
 )
 
 func runImport(ctx context.Context, args []string, std stdio, env []string) error {
@@ -42,55 +40,36 @@ func runImport(ctx context.Context, args []string, std stdio, env []string) erro
 // doImport validates files against the stored catalog and applies them
 // unless there are errors (each printed as file:line: message) or dry is set.
 func doImport(ctx context.Context, a *app, files []catalog.File, actor string, dry bool, std stdio) error {
-	res, errs, err := catalog.Import(ctx, storeAdapter{a.store}, files, actor, dry)
+	res, errs, err := catalog.Import(ctx, importStore{a.store}, files, actor, dry)
 	if err != nil {
 		return err
 	}
 	if len(errs) > 0 {
 		for _, e := range errs {
-			fmt.Fprintln(std.err, e.String())
+			fmt.Fprintln(std.err, e.Error())
 		}
 		return fmt.Errorf("%d error(s); nothing was imported", len(errs))
 	}
 	if std.out != nil {
-		verb := "imported"
-		if dry {
-			verb = "dry run: would import"
-		}
-		fmt.Fprintf(std.out, "%s %s\n", verb, summary(res))
+		fmt.Fprintln(std.out, res.Summary())
 	}
 	return nil
 }
 
-func summary(r catalog.Result) string {
-	kinds := make([]string, 0, len(domain.Kinds))
-	for _, k := range domain.Kinds {
-		if n := r.Created[k] + r.Updated[k] + r.Unchanged[k]; n > 0 {
-			kinds = append(kinds, fmt.Sprintf("%d %s", n, strings.ToLower(k)))
-		}
-	}
-	c, u, n := 0, 0, 0
-	for _, k := range domain.Kinds {
-		c, u, n = c+r.Created[k], u+r.Updated[k], n+r.Unchanged[k]
-	}
-	return fmt.Sprintf("%s: %d created, %d updated, %d unchanged", strings.Join(kinds, ", "), c, u, n)
+// importStore adapts the store's Apply result to the catalog package's.
+type importStore struct{ *storage.Store }
+
+func (s importStore) Apply(ctx context.Context, cat *domain.Catalog, actor, source string) (catalog.Changes, error) {
+	r, err := s.Store.Apply(ctx, cat, actor, source)
+	return catalog.Changes(r), err
 }
 
 // importSample loads the embedded sample catalog (idempotent).
 func importSample(ctx context.Context, a *app) error {
-	var files []catalog.File
-	err := fs.WalkDir(sample.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
-			return err
-		}
-		b, err := fs.ReadFile(sample.FS, path)
-		files = append(files, catalog.File{Path: "sample/" + path, Data: b})
-		return err
-	})
+	files, err := catalog.ReadFS(sample.FS)
 	if err != nil {
 		return err
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return doImport(ctx, a, files, "demo", false, stdio{err: os.Stderr})
 }
 

@@ -251,10 +251,10 @@ func (s *Server) Close() {
 	}
 }
 
-// quiet lowers FerretDB's chatter to warnings: its info logs describe every
+// quiet keeps FerretDB to errors: its info and warning logs describe every
 // connection.
 func quiet(l *slog.Logger) *slog.Logger {
-	return slog.New(levelFilter{h: l.Handler(), min: slog.LevelWarn})
+	return slog.New(levelFilter{h: l.Handler(), min: slog.LevelError})
 }
 
 type levelFilter struct {
