@@ -33,11 +33,11 @@ func TestChatReadCommandsOnSampleCatalog(t *testing.T) {
 	}{
 		{"help", []string{"/itspm owner <service>", "/itspm dr <service>", "/itspm history <service>", "who owns payroll?"}, nil},
 		{"owner payroll", []string{"Payroll is owned by Lee Chen", "lee@example.com", "Portfolio manager:", "Dana Ortiz"}, nil},
-		{"owner PAY", []string{"Payroll is owned by Lee Chen"}, nil},            // alias, any case
-		{"owner payrol", []string{"Payroll is owned by Lee Chen"}, nil},         // typo
-		{"owner Data Warehouse", []string{"Data Warehouse is owned by"}, nil},   // title with a space
-		{"owner nosuchthing", []string{"I don't know a service called"}, nil},   // unknown
-		{"owner payrolx-system", []string{"Did you mean `payroll`"}, nil},      // suggestion
+		{"owner PAY", []string{"Payroll is owned by Lee Chen"}, nil},          // alias, any case
+		{"owner payrol", []string{"Payroll is owned by Lee Chen"}, nil},       // typo
+		{"owner Data Warehouse", []string{"Data Warehouse is owned by"}, nil}, // title with a space
+		{"owner nosuchthing", []string{"I don't know a service called"}, nil}, // unknown
+		{"owner payrolx-system", []string{"Did you mean `payroll`"}, nil},     // suggestion
 		{"service payroll", []string{"Payroll", "Tier 1", "Annual TCO:", "€265,000", "Next review:", "Next DR test:", "identity, hr-core", "availability ≥ 99.9 %"}, nil},
 		{"cost payroll", []string{"Annual TCO: €265,000", "Licenses:", "per-user", "Recovered:", "Budget vs actual", "2026-09"}, nil},
 		{"deps payroll", []string{"Depends on (", "Identity", "HR Core"}, nil},
