@@ -284,7 +284,7 @@ func TestKubernetes(t *testing.T) {
 
 	t.Run("deployment", func(t *testing.T) {
 		if ds.Replicas == nil || *ds.Replicas < 2 {
-			t.Errorf("Deployment replicas %v, want at least 2", ds.Replicas)
+			t.Errorf("Deployment replicas %s, want at least 2", fmtInt(ds.Replicas))
 		}
 		if !subset(ds.Selector.MatchLabels, podLabels) {
 			t.Errorf("Deployment selector %v does not match pod labels %v", ds.Selector.MatchLabels, podLabels)
@@ -528,4 +528,11 @@ func TestKubernetes(t *testing.T) {
 			}
 		}
 	})
+}
+
+func fmtInt(p *int) string {
+	if p == nil {
+		return "unset"
+	}
+	return strconv.Itoa(*p)
 }
