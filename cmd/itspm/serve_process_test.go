@@ -1,0 +1,586 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/itspm/itspm/bot"
+	"github.com/itspm/itspm/internal/fakeslack"
+)
+
+// The secrets of the end-to-end run: distinctive values, so a grep of the
+// process's output for them cannot match anything by accident.
+const (
+	e2eBotToken = "xoxb-4242-e2e-process-bot-token-7c1d"
+	e2eSigning  = "e2e-signing-secret-3b9f0a6d2e"
+	e2eOpenAI   = "sk-e2e-openai-key-5a7e9c1b3d"
+)
+
+// TestServeProcess runs the real binary as operators do: `itspm serve` as a
+// process against a fake Slack and a fake OpenAI, with the sample catalog.
+// It checks health and readiness, slash commands answered through their
+// response_url, a tollgate approved by button, /metrics after that traffic,
+// SIGTERM in the middle of load (exit 0, every acknowledged command still
+// answered), and that no secret or response_url appears in the logs.
+func TestServeProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the itspm binary and runs it as a process")
+	}
+	bin := buildItspm(t)
+	slack := fakeslack.New()
+	t.Cleanup(slack.Close)
+	for _, u := range []string{"U0DANA", "U0LEE", "U0SAM", "U0MARCO"} {
+		slack.AddUser(fakeslack.User{ID: u, Name: strings.ToLower(strings.TrimPrefix(u, "U0"))})
+	}
+	llm := newFakeOpenAI(t)
+	dataDir := t.TempDir()
+	addr := freeAddr(t)
+	env := []string{
+		"ITSPM_HTTP_ADDR=" + addr,
+		"ITSPM_DATA_DIR=" + dataDir,
+		"SLACK_BOT_TOKEN=" + e2eBotToken,
+		"SLACK_SIGNING_SECRET=" + e2eSigning,
+		"SLACK_API_URL=" + slack.APIURL(),
+		"OPENAI_API_KEY=" + e2eOpenAI,
+		"OPENAI_BASE_URL=" + llm.srv.URL + "/v1",
+		"ITSPM_ADMINS=U0DANA",
+		"ITSPM_LOG_FORMAT=json",
+		"ITSPM_LOG_LEVEL=debug", // the most verbose logs are the ones that must not leak
+		"ITSPM_TIMEZONE=UTC",
+	}
+	logs := &syncBuffer{}
+
+	// The sample catalog, imported the way `make demo` does.
+	demo := exec.Command(bin, "chat", "--demo")
+	demo.Dir, demo.Env = t.TempDir(), env
+	demo.Stdin, demo.Stdout, demo.Stderr = strings.NewReader(""), logs, logs
+	if err := demo.Run(); err != nil {
+		t.Fatalf("itspm chat --demo: %v\n%s", err, logs)
+	}
+
+	p := startItspm(t, bin, env, logs, "serve")
+	base := "http://" + addr
+	waitUntil(t, 60*time.Second, p, func() bool { return httpStatus(base+"/healthz") == http.StatusOK })
+	c := &slackClient{base: base, slack: slack}
+
+	t.Run("health", func(t *testing.T) {
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if got := httpStatus(base + path); got != http.StatusOK {
+				t.Errorf("GET %s = %d, want 200", path, got)
+			}
+		}
+	})
+
+	t.Run("slash commands", func(t *testing.T) {
+		tests := []struct{ user, text, want string }{
+			{"U0DANA", "owner payroll", "Lee Chen"},
+			{"U0LEE", "service payroll", "Payroll"},
+			{"U0SAM", "cost email", "Annual TCO"},
+			{"U0DANA", "help", "owner"},
+			{"U0LEE", "who owns the vpn?", ""}, // a question: the LLM path
+		}
+		var wg sync.WaitGroup
+		for i, tc := range tests {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("cmd-%d", i)
+				start := time.Now()
+				status, err := c.command(tc.user, tc.text, name)
+				if err != nil || status != http.StatusOK {
+					t.Errorf("/itspm %s: status %d, %v", tc.text, status, err)
+					return
+				}
+				if d := time.Since(start); d > 3*time.Second {
+					t.Errorf("/itspm %s: acknowledged after %v; Slack gives up at 3 s", tc.text, d)
+				}
+			}()
+		}
+		wg.Wait()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := slack.WaitFor(ctx, func() bool {
+			for i := range tests {
+				if len(slack.Responses(fmt.Sprintf("cmd-%d", i))) == 0 {
+					return false
+				}
+			}
+			return true
+		})
+		if err != nil {
+			t.Fatalf("not every command was answered through its response_url: %v", err)
+		}
+		for i, tc := range tests {
+			r := slack.Responses(fmt.Sprintf("cmd-%d", i))
+			if body := string(r[0].Body); !strings.Contains(body, tc.want) {
+				t.Errorf("/itspm %s: answer lacks %q: %s", tc.text, tc.want, body)
+			}
+		}
+		// A forged request is refused and does nothing.
+		if got := c.forged(); got != http.StatusUnauthorized {
+			t.Errorf("unsigned request: status %d, want 401", got)
+		}
+	})
+
+	t.Run("tollgate by button", func(t *testing.T) {
+		// wifi (owner marco) operate → improve: design-authority, quorum 1.
+		if status, err := c.command("U0MARCO", "tollgate wifi improve", "tg-open"); err != nil || status != http.StatusOK {
+			t.Fatalf("tollgate: status %d, %v", status, err)
+		}
+		var msg fakeslack.Message
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err := slack.WaitFor(ctx, func() bool {
+			for _, m := range slack.Messages("C0BOARD") {
+				if strings.Contains(strings.ToLower(string(m.Blocks)+m.Text), "wifi") && len(buttons(m.Blocks)) > 0 {
+					msg = m
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			t.Fatalf("no tollgate request with buttons in the board channel: %v\nmessages: %+v\nresponse: %+v", err, slack.Messages("C0BOARD"), slack.Responses("tg-open"))
+		}
+		approve, ok := findButton(buttons(msg.Blocks), "approve")
+		if !ok {
+			t.Fatalf("no Approve button in %s", msg.Blocks)
+		}
+		if status := c.click("U0LEE", "C0BOARD", msg.TS, approve, "tg-vote"); status != http.StatusOK {
+			t.Fatalf("approve click: status %d", status)
+		}
+		err = slack.WaitFor(ctx, func() bool {
+			m, _ := slack.Message("C0BOARD", msg.TS)
+			return m.Edited() && len(buttons(m.Blocks)) == 0
+		})
+		if err != nil {
+			m, _ := slack.Message("C0BOARD", msg.TS)
+			t.Fatalf("the request message was not updated to its decision: %v\n%s", err, m.Blocks)
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		body := httpGet(t, base+"/metrics")
+		for _, series := range []string{
+			`itspm_requests_total{endpoint=`,
+			`itspm_requests_total{endpoint="commands",outcome="ok"}`,
+			`outcome="unauthorized"`,
+			`itspm_ack_latency_seconds_bucket{`,
+			`itspm_ack_latency_seconds_count{`,
+			`itspm_slack_api_calls_total{`,
+			`itspm_tollgate_votes_total{`,
+			`itspm_tollgate_decisions_total{outcome="approved"}`,
+			`itspm_llm_requests_total{`,
+			`itspm_llm_tokens_total{`,
+			`go_goroutines`,
+			`process_resident_memory_bytes`,
+		} {
+			if !strings.Contains(body, series) {
+				t.Errorf("/metrics lacks %s", series)
+			}
+		}
+		if t.Failed() {
+			t.Logf("/metrics:\n%s", itspmLines(body))
+		}
+	})
+
+	t.Run("SIGTERM under load", func(t *testing.T) {
+		// Slow answers keep acknowledged work in flight when the signal
+		// arrives.
+		slack.SetLatency(fakeslack.MethodResponseURL, 400*time.Millisecond)
+		const n = 24
+		type result struct {
+			name   string
+			status int
+		}
+		results := make(chan result, n)
+		acked := make(chan struct{}, n)
+		for i := range n {
+			go func() {
+				name := fmt.Sprintf("load-%d", i)
+				status, _ := c.command("U0DANA", "owner payroll", name)
+				if status == http.StatusOK {
+					acked <- struct{}{}
+				}
+				results <- result{name, status}
+			}()
+		}
+		// Signal once a few commands are acknowledged and others still arriving.
+		waitUntil(t, 30*time.Second, p, func() bool { return len(acked) >= 4 })
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		var ackedNames []string
+		for range n {
+			r := <-results
+			if r.status == http.StatusOK {
+				ackedNames = append(ackedNames, r.name)
+			}
+		}
+		code := p.wait(t, 90*time.Second)
+		if code != 0 {
+			t.Errorf("serve exited %d after SIGTERM, want 0\n%s", code, logs.tail(40))
+		}
+		var lost []string
+		for _, name := range ackedNames {
+			if len(slack.Responses(name)) == 0 {
+				lost = append(lost, name)
+			}
+		}
+		if len(lost) > 0 {
+			t.Errorf("%d of %d acknowledged commands were never answered: %v", len(lost), len(ackedNames), lost)
+		}
+		t.Logf("%d of %d commands acknowledged before shutdown; all answered", len(ackedNames), n)
+	})
+
+	t.Run("logs", func(t *testing.T) {
+		out := logs.String()
+		if !strings.Contains(out, `"level"`) {
+			t.Fatalf("no JSON log records in the output:\n%s", logs.tail(20))
+		}
+		// JSON format: every line the server wrote is one JSON object.
+		for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if strings.HasPrefix(line, "{") && !json.Valid([]byte(line)) {
+				t.Errorf("log line %d is not valid JSON: %s", i+1, line)
+			}
+		}
+		secrets := map[string]string{
+			"SLACK_BOT_TOKEN":      e2eBotToken,
+			"SLACK_SIGNING_SECRET": e2eSigning,
+			"OPENAI_API_KEY":       e2eOpenAI,
+			"response_url host":    slack.ResponseURL(""),
+		}
+		for _, name := range []string{"cmd-0", "load-0", "tg-open", "tg-vote"} {
+			secrets["response_url "+name] = slack.ResponseURL(name)
+		}
+		for what, s := range secrets {
+			if strings.Contains(out, s) {
+				t.Errorf("the logs contain the %s", what)
+			}
+			// Also escaped forms (JSON escapes "/" only optionally).
+			if esc, _ := json.Marshal(s); strings.Contains(out, strings.Trim(string(esc), `"`)) {
+				t.Errorf("the logs contain the %s (JSON-escaped)", what)
+			}
+		}
+		if llm.keys.Load() == 0 {
+			t.Error("the fake OpenAI server never saw the API key; the LLM path did not run")
+		}
+	})
+}
+
+// buildItspm compiles this package into a temporary directory.
+func buildItspm(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "itspm")
+	// The toolchain running this test builds the binary.
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// process is a running itspm.
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	code int
+	logs *syncBuffer
+}
+
+func startItspm(t *testing.T, bin string, env []string, logs *syncBuffer, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir, cmd.Env = t.TempDir(), env
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, done: make(chan struct{}), logs: logs}
+	go func() {
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee):
+			p.code = ee.ExitCode()
+		default:
+			p.code = -1
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// wait returns the exit code, failing if the process outlives timeout.
+func (p *process) wait(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		t.Fatalf("itspm still running %v after SIGTERM\n%s", timeout, p.logs.tail(40))
+		return -1
+	}
+}
+
+// waitUntil polls cond (process start-up and in-flight requests are not
+// clock-driven, so there is nothing to inject); it fails early if the
+// process exits.
+func waitUntil(t *testing.T, timeout time.Duration, p *process, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		select {
+		case <-p.done:
+			t.Fatalf("itspm exited with %d\n%s", p.code, p.logs.tail(40))
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v\n%s", timeout, p.logs.tail(40))
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second}
+
+func httpStatus(u string) int {
+	resp, err := httpClient.Get(u)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func httpGet(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := httpClient.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", u, resp.StatusCode, err)
+	}
+	return string(b)
+}
+
+// slackClient sends requests the way Slack does: form-encoded and signed.
+type slackClient struct {
+	base  string
+	slack *fakeslack.Server
+	seq   atomic.Int64
+}
+
+func (c *slackClient) post(path string, form url.Values, secret string) (int, error) {
+	body := form.Encode()
+	req, err := http.NewRequest(http.MethodPost, c.base+path, strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	ts := time.Now().Unix()
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set(bot.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(bot.HeaderSignature, bot.Sign(secret, ts, []byte(body)))
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// command sends `/itspm text` from user; the answer goes to the response_url
+// recorded under name.
+func (c *slackClient) command(user, text, name string) (int, error) {
+	return c.post("/slack/commands", url.Values{
+		"token": {"legacy-verification-token"}, "team_id": {"T0ITSPM"}, "team_domain": {"itspm"},
+		"channel_id": {"C0GENERAL"}, "channel_name": {"general"},
+		"user_id": {user}, "user_name": {strings.ToLower(strings.TrimPrefix(user, "U0"))},
+		"command": {"/itspm"}, "text": {text}, "api_app_id": {"A0ITSPM"},
+		"response_url": {c.slack.ResponseURL(name)},
+		"trigger_id":   {fmt.Sprintf("trigger-%d", c.seq.Add(1))},
+	}, e2eSigning)
+}
+
+// forged sends a command signed with the wrong secret.
+func (c *slackClient) forged() int {
+	status, _ := c.post("/slack/commands", url.Values{
+		"user_id": {"U0DANA"}, "command": {"/itspm"}, "text": {"help"},
+		"response_url": {c.slack.ResponseURL("forged")},
+	}, "not-the-signing-secret")
+	return status
+}
+
+// click sends a block_actions interaction for button b on message ts.
+func (c *slackClient) click(user, channel, ts string, b button, name string) int {
+	payload, _ := json.Marshal(map[string]any{
+		"type":         "block_actions",
+		"team":         map[string]any{"id": "T0ITSPM", "domain": "itspm"},
+		"user":         map[string]any{"id": user, "username": strings.ToLower(strings.TrimPrefix(user, "U0")), "team_id": "T0ITSPM"},
+		"api_app_id":   "A0ITSPM",
+		"trigger_id":   fmt.Sprintf("trigger-%d", c.seq.Add(1)),
+		"container":    map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+		"channel":      map[string]any{"id": channel, "name": "board"},
+		"message":      map[string]any{"type": "message", "ts": ts, "text": ""},
+		"response_url": c.slack.ResponseURL(name),
+		"actions": []map[string]any{{
+			"type": "button", "action_id": b.ActionID, "block_id": b.BlockID, "value": b.Value,
+			"text":      map[string]any{"type": "plain_text", "text": b.Text},
+			"action_ts": fmt.Sprintf("%d.000100", time.Now().Unix()),
+		}},
+	})
+	status, _ := c.post("/slack/interactions", url.Values{"payload": {string(payload)}}, e2eSigning)
+	return status
+}
+
+type button struct {
+	BlockID, ActionID, Value, Text string
+}
+
+// buttons lists the buttons in a message's Block Kit JSON.
+func buttons(blocks json.RawMessage) []button {
+	var bs []struct {
+		Type     string `json:"type"`
+		BlockID  string `json:"block_id"`
+		Elements []struct {
+			Type     string `json:"type"`
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+			Text     struct {
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"elements"`
+	}
+	_ = json.Unmarshal(blocks, &bs)
+	var out []button
+	for _, b := range bs {
+		if b.Type != "actions" {
+			continue
+		}
+		for _, e := range b.Elements {
+			if e.Type == "button" {
+				out = append(out, button{b.BlockID, e.ActionID, e.Value, e.Text.Text})
+			}
+		}
+	}
+	return out
+}
+
+func findButton(bs []button, word string) (button, bool) {
+	for _, b := range bs {
+		if strings.Contains(strings.ToLower(b.ActionID+" "+b.Text), word) {
+			return b, true
+		}
+	}
+	return button{}, false
+}
+
+// fakeOpenAI answers /v1/chat/completions with a fixed answer and usage,
+// and counts requests that carried the expected API key.
+type fakeOpenAI struct {
+	srv  *httptest.Server
+	keys atomic.Int64
+}
+
+func newFakeOpenAI(t *testing.T) *fakeOpenAI {
+	f := &fakeOpenAI{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+e2eOpenAI {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":{"message":"bad key","type":"invalid_request_error"}}`)
+			return
+		}
+		f.keys.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"chatcmpl-e2e","object":"chat.completion","created":1764201600,"model":"gpt-4o-mini",
+"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"The VPN is owned by Priya Raman."}}],
+"usage":{"prompt_tokens":120,"completion_tokens":12,"total_tokens":132}}`)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// syncBuffer collects a process's output from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// tail is the last n lines, for failure messages.
+func (b *syncBuffer) tail(n int) string {
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// itspmLines keeps the itspm_ series of a /metrics page.
+func itspmLines(body string) string {
+	var out []string
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "itspm_") {
+			out = append(out, sc.Text())
+		}
+	}
+	return strings.Join(out, "\n")
+}
