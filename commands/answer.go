@@ -1,16 +1,341 @@
 package commands
 
 import (
+	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/itspm/itspm/domain"
 )
 
+// question is a parsed plain-language question.
+type question struct {
+	raw     string
+	ws      []string // normalised words
+	iw      []string // words for intent scoring: misspelt keywords corrected
+	today   domain.Date
+	caller  Caller
+	matches []match
+	used    []bool // words that named an entity
+
+	svcs    []*domain.Service // services named, strong references first, in order
+	weakSvc bool              // svcs come from weak references only ("pay", "contracts")
+	people  []string
+	pfs     []string
+	vendors []string
+	boards  []string
+	ids     []string // tollgate request IDs
+
+	score map[intent]int
+	top   intent
+	per   *period
+}
+
 // Answer is the built-in question parser (no network). It answers from the
-// snapshot, and when unsure says so and suggests a command.
+// snapshot, and when unsure says what it understood and suggests a command;
+// it never makes up a fact, and never changes anything.
 func (e *Engine) Answer(snap *domain.Snapshot, c Caller, text string) Reply {
-	return Reply{
-		Text: fmt.Sprintf("I'm not sure what you mean by %q. Try `help` for the commands.", strings.TrimSpace(text)),
+	text = strings.TrimSpace(text)
+	if text == "" {
+		r, _ := e.help(context.Background(), &request{caller: c})
+		return r
 	}
+	q := e.parse(snap, c, text)
+	if r, ok := e.changeRequest(snap, q); ok {
+		return r
+	}
+	return e.answer(snap, q)
+}
+
+// parse normalises the question and finds what it names and asks.
+func (e *Engine) parse(snap *domain.Snapshot, c Caller, text string) *question {
+	q := &question{raw: text, ws: words(text), today: e.Today(), caller: c}
+	for _, id := range requestIDPattern.FindAllString(text, -1) {
+		q.ids = append(q.ids, strings.ToUpper(id[:2])+id[2:])
+	}
+	x := newEntityIndex(snap)
+	q.matches = x.scan(q.ws)
+	sort.SliceStable(q.matches, func(i, j int) bool { return q.matches[i].pos < q.matches[j].pos })
+	q.used = make([]bool, len(q.ws))
+	seen := map[string]bool{}
+	var strong, weak []*domain.Service
+	for _, m := range q.matches {
+		for j := m.pos; j < m.pos+m.n; j++ {
+			q.used[j] = true
+		}
+		key := fmt.Sprint(m.kind, m.name)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		switch m.kind {
+		case kService:
+			if m.weak {
+				weak = append(weak, snap.Services[m.name])
+			} else {
+				strong = append(strong, snap.Services[m.name])
+			}
+		case kPerson:
+			q.people = append(q.people, m.name)
+		case kPortfolio:
+			q.pfs = append(q.pfs, m.name)
+		case kVendor:
+			q.vendors = append(q.vendors, m.name)
+		case kBoard:
+			q.boards = append(q.boards, m.name)
+		}
+	}
+	q.svcs = strong
+	if len(strong) == 0 && len(weak) > 0 {
+		q.svcs, q.weakSvc = weak, true
+	}
+	q.iw = correctCues(q.ws, q.used)
+	q.score = scores(q.iw)
+	if r := ranked(q.score); len(r) > 0 {
+		q.top = r[0]
+	}
+	if p, ok := parsePeriod(q.ws, q.today); ok {
+		q.per = &p
+	}
+	return q
+}
+
+// cueWords are the single-word cues, for correcting misspelt keywords.
+var cueWords = func() []string {
+	var out []string
+	for _, c := range cues {
+		if !strings.Contains(c.p, " ") && len(c.p) >= 5 {
+			out = append(out, c.p)
+		}
+	}
+	return out
+}()
+
+// correctCues replaces words that are one typo away from a keyword
+// ("dependancies", "ownes") by the keyword, leaving words that named an
+// entity alone.
+func correctCues(ws []string, used []bool) []string {
+	out := append([]string(nil), ws...)
+	known := map[string]bool{}
+	for _, c := range cueWords {
+		known[c] = true
+	}
+	for i, w := range ws {
+		if used[i] || len(w) < 5 || known[w] || stopwords[w] || isNumber(w) {
+			continue
+		}
+		limit := 1
+		if len(w) >= 9 {
+			limit = 2
+		}
+		best, bestD, tie := "", limit+1, false
+		for _, c := range cueWords {
+			if abs(len(c)-len(w)) > limit {
+				continue
+			}
+			d := domain.Distance(w, c)
+			switch {
+			case d < bestD:
+				best, bestD, tie = c, d, false
+			case d == bestD:
+				tie = true
+			}
+		}
+		if best != "" && !tie {
+			out[i] = best
+		}
+	}
+	return out
+}
+
+// yesNo reports whether the question expects a yes or a no.
+func (q *question) yesNo() bool {
+	if len(q.ws) == 0 {
+		return false
+	}
+	switch q.ws[0] {
+	case "is", "are", "was", "were", "did", "does", "do", "has", "have", "can", "will", "should", "any":
+		return true
+	}
+	return false
+}
+
+// wordAt reports whether the word at i (if any) is one of want.
+func (q *question) free(i int) bool { return i >= 0 && i < len(q.ws) && !q.used[i] }
+
+// svcPos is where the question names s.
+func (q *question) svcPos(s *domain.Service) int {
+	for _, m := range q.matches {
+		if m.kind == kService && m.name == s.Name {
+			return m.pos
+		}
+	}
+	return -1
+}
+
+func (e *Engine) answer(snap *domain.Snapshot, q *question) Reply {
+	var svc *domain.Service
+	if len(q.svcs) > 0 {
+		svc = q.svcs[0]
+	}
+	strongSvc := svc != nil && !q.weakSvc
+	top := q.top
+
+	// "who …" about a service with no other cue is about its owner.
+	if svc != nil && has(q.ws, "who", "whom") && q.score[iOwner] == 0 && q.score[iManager] == 0 && q.score[iVendor] == 0 &&
+		q.score[iDeps] == 0 && q.score[iHistory] == 0 && q.score[iTollgate] == 0 && q.score[iBoard] == 0 {
+		top = iOwner
+	}
+	// "what does X do" is the service card.
+	if svc != nil && hasPhrase(q.ws, "what does") && len(q.ws) > 0 && q.ws[len(q.ws)-1] == "do" {
+		top = iCard
+	}
+
+	// "the SAP contract", "which services use Salesforce": the vendor, not
+	// the service that has the vendor's name as an alias.
+	vendorRead := len(q.vendors) > 0 && (svc == nil || e.vendorOnly(q)) &&
+		(q.score[iVendor] > 0 || has(q.ws, "use", "uses", "using", "buy", "bought", "run", "runs", "from", "supply", "supplies"))
+	if vendorRead {
+		svc, strongSvc = nil, false
+	}
+
+	switch {
+	case len(q.boards) > 0 && !strongSvc && (top == iNone || top == iBoard || top == iOwner || top == iTollgate || top == iCard):
+		return e.boardAnswer(snap, q, q.boards[0])
+	case top == iTollgate:
+		return e.tollgateAnswer(snap, q, svc)
+	case top == iHelp && !strongSvc:
+		r, _ := e.help(context.Background(), &request{caller: q.caller})
+		r.Text = "I answer questions about the service catalog in plain language, and these commands:"
+		return r
+	case top == iDeps && svc != nil:
+		return e.depsAnswer(snap, q)
+	case len(q.pfs) > 0 && !strongSvc && len(q.people) == 0 && (top == iManager || top == iPortfolio && !listCue(q) ||
+		has(q.ws, "who", "whom") || (top == iOwner && !listCue(q))):
+		return e.portfolioAnswer(snap, q, q.pfs[0])
+	}
+
+	f := e.filters(snap, q)
+	if !strongSvc && !f.empty() {
+		switch {
+		case top == iRoadmap:
+			return e.roadmapList(snap, q, f)
+		case top == iVendor:
+			return e.contractList(snap, q, f)
+		}
+		return e.serviceList(snap, q, f)
+	}
+	if svc != nil {
+		return e.aboutServices(snap, q, top)
+	}
+	switch {
+	case len(q.pfs) > 0:
+		return e.portfolioAnswer(snap, q, q.pfs[0])
+	case len(q.people) > 0 || (q.caller.Person != "" && q.me() && (top == iOwner || top == iNone)):
+		return e.personAnswer(snap, q)
+	case top == iRoadmap && (q.per != nil || overdueWord(q)):
+		return e.roadmapList(snap, q, f)
+	case top == iVendor && (q.per != nil || has(q.ws, "contracts", "contract", "renewal", "renewals")):
+		return e.contractList(snap, q, f)
+	}
+	return e.unsure(snap, q, top)
+}
+
+// me reports whether the asker talks about themselves ("which services do I own").
+func (q *question) me() bool { return has(q.ws, "i", "me", "my", "mine") }
+
+// listCue reports whether the question asks for a list.
+func listCue(q *question) bool {
+	return has(q.ws, "which", "list", "services", "systems", "all", "any") || hasPhrase(q.ws, "how many") ||
+		hasPhrase(q.ws, "what services")
+}
+
+// vendorOnly reports whether every service the question names is named by
+// the same words as a vendor ("the SAP contract": SAP the vendor, not the
+// ERP whose alias is sap).
+func (e *Engine) vendorOnly(q *question) bool {
+	vendorPos := map[int]bool{}
+	for _, m := range q.matches {
+		if m.kind == kVendor {
+			vendorPos[m.pos] = true
+		}
+	}
+	for _, m := range q.matches {
+		if m.kind == kService && !vendorPos[m.pos] {
+			return false
+		}
+	}
+	return true
+}
+
+// unsure says what was understood and suggests commands; it states no fact.
+func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
+	var leftovers []string
+	for i, w := range q.ws {
+		if !q.used[i] && !stopwords[w] && !isNumber(w) && len(w) >= 3 && !isCue(w) {
+			leftovers = append(leftovers, w)
+		}
+	}
+	var b strings.Builder
+	var acts []Action
+	if top != iNone {
+		fmt.Fprintf(&b, "I understood a question about %s, but not which service it is about.", intentNames[top])
+	} else {
+		b.WriteString("I'm not sure what you're asking.")
+	}
+	var sug []string
+	if len(leftovers) > 0 {
+		seen := map[string]bool{}
+		for _, w := range append([]string{strings.Join(leftovers, " ")}, leftovers...) {
+			for _, s := range Suggestions(snap, w, 3) {
+				if !seen[s] && len(sug) < 3 {
+					seen[s] = true
+					sug = append(sug, s)
+				}
+			}
+		}
+		fmt.Fprintf(&b, " I don't know a service called %q.", strings.Join(leftovers, " "))
+		if len(sug) > 0 {
+			b.WriteString(" Did you mean " + orList(sug) + "?")
+		}
+		b.WriteString(" You can search the catalog with `find " + leftovers[0] + "`.")
+		acts = append(acts, Action{Label: "Find " + leftovers[0], Command: "find " + leftovers[0]})
+	}
+	if cmd := intentCommand[top]; cmd != "" {
+		fmt.Fprintf(&b, " For one service, try `%s <service>`", cmd)
+		if len(sug) > 0 {
+			fmt.Fprintf(&b, ", e.g. `%s %s`", cmd, sug[0])
+		}
+		b.WriteString(".")
+	} else {
+		b.WriteString(" Try `help` for the commands, or ask e.g. \"who owns payroll?\" or \"which services does lee own?\".")
+	}
+	acts = append(acts, Action{Label: "Help", Command: "help"})
+	return Reply{Text: b.String(), Actions: acts}
+}
+
+func isCue(w string) bool {
+	for _, c := range cues {
+		if c.p == w {
+			return true
+		}
+	}
+	return false
+}
+
+// intentCommand is the command that answers an intent for one service.
+var intentCommand = map[intent]string{
+	iOwner: "owner", iManager: "owner", iPortfolio: "owner", iCost: "cost", iStage: "service", iTier: "service",
+	iSLA: "performance", iDeps: "deps", iRoadmap: "roadmap", iDR: "dr", iVendor: "cost", iReview: "performance",
+	iCard: "service", iChannel: "service", iStrategy: "service", iHistory: "history",
+}
+
+// run calls a read command for one service and returns its reply.
+func (e *Engine) run(snap *domain.Snapshot, q *question, s *domain.Service, fn func(*Engine, context.Context, *request) (Reply, error)) Reply {
+	r, err := fn(e, context.Background(), &request{caller: q.caller, snap: snap, args: []string{s.Name}, raw: s.Name})
+	if err != nil {
+		return ErrorReply(e.logger, err)
+	}
+	return r
 }

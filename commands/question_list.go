@@ -1,0 +1,702 @@
+package commands
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/itspm/itspm/domain"
+)
+
+// listFilters are the conditions of a list question ("which tier 1
+// services have an overdue DR test?"): AND across kinds, OR within one.
+type listFilters struct {
+	owners, managers, pfs, vendors, tags []string
+	stages                               []domain.Stage
+	tiers                                []int
+	overdueDR, dueDR, failedDR, noDR     bool
+	overdueReview, dueReview             bool
+	overBudget, underBudget              bool
+	missedSLA                            bool
+	drPeriod, reviewPeriod               *period
+}
+
+func (f listFilters) empty() bool {
+	return len(f.owners)+len(f.managers)+len(f.pfs)+len(f.vendors)+len(f.tags)+len(f.stages)+len(f.tiers) == 0 &&
+		!f.overdueDR && !f.dueDR && !f.failedDR && !f.noDR && !f.overdueReview && !f.dueReview && !f.overBudget &&
+		!f.underBudget && !f.missedSLA && f.drPeriod == nil && f.reviewPeriod == nil
+}
+
+// ownCue reports whether people named in the question are meant as owners.
+func ownCue(q *question) bool {
+	return q.score[iOwner] > 0 || listCue(q) || has(q.ws, "manage", "manages", "managed", "run", "runs", "look", "looks")
+}
+
+func (e *Engine) filters(snap *domain.Snapshot, q *question) listFilters {
+	var f listFilters
+	portfolioManager := hasPhrase(q.ws, "portfolio manager") || has(q.ws, "portfolio", "portfolios") && has(q.ws, "manage", "manages", "managed", "manager")
+	if len(q.people) > 0 && ownCue(q) {
+		if portfolioManager {
+			f.managers = q.people
+		} else {
+			f.owners = q.people
+		}
+	} else if q.caller.Person != "" && q.me() && ownCue(q) && len(q.people) == 0 {
+		f.owners = []string{q.caller.Person}
+	}
+	f.pfs = q.pfs
+	f.vendors = q.vendors
+	for i, w := range q.ws {
+		if q.used[i] {
+			continue
+		}
+		if st, ok := stageWords[w]; ok {
+			if w == "live" && i > 0 && has([]string{q.ws[i-1]}, "go", "went", "goes", "going") {
+				continue
+			}
+			for _, s := range st {
+				if !slices.Contains(f.stages, s) {
+					f.stages = append(f.stages, s)
+				}
+			}
+		}
+		// "finance services", "legacy systems": a tag right before the noun.
+		if i+1 < len(q.ws) && has([]string{q.ws[i+1]}, "services", "service", "systems", "apps", "applications", "tools") && isTag(snap, w) {
+			f.tags = append(f.tags, w)
+		}
+	}
+	f.tiers = askedTiers(q.ws)
+	if len(f.tiers) == 0 && (hasPhrase(q.ws, "most critical") || hasPhrase(q.ws, "business critical") ||
+		hasPhrase(q.ws, "mission critical") || hasPhrase(q.ws, "critical services")) {
+		f.tiers = []int{1}
+	}
+	overdue := overdueWord(q)
+	if q.score[iDR] > 0 {
+		switch {
+		case has(q.ws, "failed", "fail", "failing"):
+			f.failedDR = true
+		case has(q.ws, "no", "without", "never", "lack", "lacking", "missing"):
+			f.noDR = true
+		case overdue:
+			f.overdueDR = true
+		case q.per != nil:
+			f.drPeriod = q.per
+		case has(q.ws, "due"):
+			f.dueDR = true
+		}
+	}
+	if q.score[iReview] > 0 && q.score[iReview] >= q.score[iDR] {
+		switch {
+		case overdue:
+			f.overdueReview = true
+		case q.per != nil:
+			f.reviewPeriod = q.per
+		case has(q.ws, "due"):
+			f.dueReview = true
+		}
+	}
+	if has(q.iw, "budget", "budgets") && has(q.ws, "over", "above", "exceed", "exceeded", "exceeding", "exceeds", "beyond") ||
+		has(q.iw, "overspent", "overspend", "overspending", "overrun", "overruns") {
+		f.overBudget = true
+	} else if has(q.iw, "budget", "budgets") && has(q.ws, "under", "below", "within") {
+		f.underBudget = true
+	}
+	if q.score[iSLA] > 0 && (has(q.ws, "missed", "miss", "missing", "breach", "breached", "breaching", "below", "failing", "failed", "off") ||
+		hasPhrase(q.ws, "not meeting") || hasPhrase(q.ws, "not meet") || hasPhrase(q.ws, "not met") || hasPhrase(q.ws, "not on target")) {
+		f.missedSLA = true
+	}
+	return f
+}
+
+func isTag(snap *domain.Snapshot, w string) bool {
+	for _, n := range snap.ServiceNames() {
+		if slices.Contains(snap.Services[n].Tags, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// criteria describes the filters as predicates ("are tier 1", "have an
+// overdue DR test") and adds per-service details to list lines.
+func (e *Engine) criteria(snap *domain.Snapshot, f listFilters) []string {
+	var c []string
+	if len(f.owners) > 0 {
+		var ps []string
+		for _, p := range f.owners {
+			ps = append(ps, Person(snap, p))
+		}
+		c = append(c, "are owned by "+orWords(ps))
+	}
+	if len(f.managers) > 0 {
+		var ps []string
+		for _, p := range f.managers {
+			ps = append(ps, Person(snap, p))
+		}
+		c = append(c, "are in a portfolio managed by "+orWords(ps))
+	}
+	if len(f.pfs) > 0 {
+		var ps []string
+		for _, p := range f.pfs {
+			ps = append(ps, portfolioText(snap, p))
+		}
+		c = append(c, "are in the "+orWords(ps)+" portfolio")
+	}
+	if len(f.stages) > 0 {
+		var ss []string
+		for _, s := range f.stages {
+			ss = append(ss, string(s))
+		}
+		c = append(c, "are in "+orWords(ss))
+	}
+	if len(f.tiers) > 0 {
+		var ts []string
+		for _, t := range f.tiers {
+			ts = append(ts, fmt.Sprint(t))
+		}
+		c = append(c, "are tier "+orWords(ts))
+	}
+	if len(f.tags) > 0 {
+		c = append(c, "are tagged "+orWords(f.tags))
+	}
+	if len(f.vendors) > 0 {
+		c = append(c, "use "+orWords(f.vendors))
+	}
+	switch {
+	case f.overdueDR:
+		c = append(c, "have an overdue DR test")
+	case f.dueDR:
+		c = append(c, "have a DR test due within 30 days or overdue")
+	case f.failedDR:
+		c = append(c, "failed their last DR test")
+	case f.noDR:
+		c = append(c, "have no DR test on record")
+	case f.drPeriod != nil:
+		c = append(c, "have a DR test due "+f.drPeriod.String())
+	}
+	switch {
+	case f.overdueReview:
+		c = append(c, "have an overdue performance review")
+	case f.dueReview:
+		c = append(c, "have a performance review due within 30 days or overdue")
+	case f.reviewPeriod != nil:
+		c = append(c, "have a performance review due "+f.reviewPeriod.String())
+	}
+	if f.overBudget {
+		c = append(c, "were over budget in their latest month")
+	}
+	if f.underBudget {
+		c = append(c, "were within budget in their latest month")
+	}
+	if f.missedSLA {
+		c = append(c, "missed an SLA target in their latest measurements")
+	}
+	return c
+}
+
+func orWords(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+}
+
+// keep reports whether s passes the filters, and the details that show why.
+func (e *Engine) keep(snap *domain.Snapshot, f listFilters, s *domain.Service) (bool, []string) {
+	today := e.Today()
+	var details []string
+	if len(f.owners) > 0 && !slices.Contains(f.owners, s.Owner) {
+		return false, nil
+	}
+	if len(f.managers) > 0 {
+		pf, ok := snap.Portfolios[s.Portfolio]
+		if !ok || !slices.Contains(f.managers, pf.Manager) {
+			return false, nil
+		}
+	}
+	if len(f.pfs) > 0 && !slices.Contains(f.pfs, s.Portfolio) {
+		return false, nil
+	}
+	if len(f.stages) > 0 && !slices.Contains(f.stages, s.Stage) {
+		return false, nil
+	}
+	if len(f.tiers) > 0 && !slices.Contains(f.tiers, s.Tier) {
+		return false, nil
+	}
+	if len(f.tags) > 0 && !slices.ContainsFunc(f.tags, func(t string) bool { return slices.Contains(s.Tags, t) }) {
+		return false, nil
+	}
+	if len(f.vendors) > 0 {
+		var hits []string
+		for _, v := range s.VendorProducts {
+			if slices.Contains(f.vendors, v.Vendor) {
+				hits = append(hits, strings.TrimSpace(v.Vendor+" "+v.Product))
+			}
+		}
+		if len(hits) == 0 {
+			return false, nil
+		}
+		details = append(details, strings.Join(hits, ", "))
+	}
+	if f.overdueDR || f.dueDR || f.drPeriod != nil {
+		due, ok := s.NextDRTest(today)
+		switch {
+		case !ok:
+			return false, nil
+		case f.overdueDR && !due.Overdue:
+			return false, nil
+		case f.dueDR && !due.Overdue && due.Days > 30:
+			return false, nil
+		case f.drPeriod != nil && (due.Never || !f.drPeriod.contains(due.Date)):
+			return false, nil
+		}
+		details = append(details, "DR test due "+DueText(due))
+	}
+	if f.failedDR {
+		k := s.Continuity
+		if k == nil || k.LastTest == nil || k.LastTest.Result != "fail" {
+			return false, nil
+		}
+		details = append(details, fmt.Sprintf("DR test on %s failed", k.LastTest.Date))
+	}
+	if f.noDR {
+		k := s.Continuity
+		if k != nil && k.LastTest != nil {
+			return false, nil
+		}
+		if k == nil {
+			details = append(details, "no continuity plan")
+		} else {
+			details = append(details, "never DR-tested")
+		}
+	}
+	if f.overdueReview || f.dueReview || f.reviewPeriod != nil {
+		due, ok := s.NextReview(today)
+		switch {
+		case !ok:
+			return false, nil
+		case f.overdueReview && !due.Overdue:
+			return false, nil
+		case f.dueReview && !due.Overdue && due.Days > 30:
+			return false, nil
+		case f.reviewPeriod != nil && (due.Never || !f.reviewPeriod.contains(due.Date)):
+			return false, nil
+		}
+		details = append(details, "review due "+DueText(due))
+	}
+	if f.overBudget || f.underBudget {
+		rows := s.Cost.RecentMonths(1)
+		if len(rows) == 0 {
+			return false, nil
+		}
+		m := rows[0]
+		amt, frac, ok := m.Variance()
+		if f.overBudget && amt <= 0 || f.underBudget && amt > 0 {
+			return false, nil
+		}
+		d := fmt.Sprintf("%s: actual %s vs budget %s", m.Month, Money(currency(s), m.Actual), Money(currency(s), m.Budget))
+		if amt > 0 && ok {
+			d += fmt.Sprintf(", over by %s (%s)", Money(currency(s), amt), Percent(frac))
+		}
+		details = append(details, d)
+	}
+	if f.missedSLA {
+		var missed []string
+		for _, r := range s.KPIResults() {
+			if r.Latest != nil && !r.Met {
+				missed = append(missed, fmt.Sprintf("%s %s vs %s", r.Target.KPI, kpiValue(r), kpiTarget(r.Target)))
+			}
+		}
+		if len(missed) == 0 {
+			return false, nil
+		}
+		details = append(details, "missed "+strings.Join(missed, ", "))
+	}
+	return true, details
+}
+
+// serviceList answers "which services …" questions.
+func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) Reply {
+	var names, lines []string
+	for _, n := range snap.ServiceNames() {
+		s := snap.Services[n]
+		ok, details := e.keep(snap, f, s)
+		if !ok {
+			continue
+		}
+		names = append(names, n)
+		l := serviceLine(snap, s)
+		if len(details) > 0 {
+			l += "; " + strings.Join(details, "; ")
+		}
+		lines = append(lines, l)
+	}
+	crit := e.criteria(snap, f)
+	var text string
+	onlyOwner := len(f.owners) == 1 && len(crit) == 1
+	switch {
+	case onlyOwner && len(names) == 0:
+		text = fmt.Sprintf("%s owns no services in the catalog.", Person(snap, f.owners[0]))
+	case onlyOwner:
+		text = fmt.Sprintf("%s owns %s: %s.", Person(snap, f.owners[0]), plural(len(names), "service"), labels(snap, names, 15))
+	case len(names) == 0:
+		text = fmt.Sprintf("No services %s.", strings.Join(crit, " and "))
+	default:
+		pred := strings.Join(crit, " and ")
+		if len(names) == 1 {
+			pred = singular(pred)
+		}
+		text = fmt.Sprintf("%s %s: %s.", plural(len(names), "service"), pred, labels(snap, names, 15))
+	}
+	r := Reply{Title: "Services", Text: text, Context: "From the catalog."}
+	if len(lines) > 0 {
+		r.Sections = []Section{{Lines: lines}}
+	}
+	return r
+}
+
+// singular turns the plural predicates of criteria into singular ones.
+func singular(pred string) string {
+	for _, p := range [][2]string{{"are ", "is "}, {"have ", "has "}, {"were ", "was "}, {"use ", "uses "}, {"missed ", "missed "}, {"failed ", "failed "}} {
+		pred = strings.ReplaceAll(" "+pred, " and "+p[0], " and "+p[1])
+		pred = strings.TrimPrefix(pred, " ")
+		if strings.HasPrefix(pred, p[0]) {
+			pred = p[1] + strings.TrimPrefix(pred, p[0])
+		}
+	}
+	return strings.ReplaceAll(pred, "their ", "its ")
+}
+
+// contractRow is one vendor product of one service.
+type contractRow struct {
+	s *domain.Service
+	v domain.VendorProduct
+}
+
+// contractList answers "which contracts end in 2027", "when does the SAP
+// contract end", "what do we buy from Microsoft".
+func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters) Reply {
+	vendors := f.vendors
+	f.vendors = nil
+	var rows []contractRow
+	for _, n := range snap.ServiceNames() {
+		s := snap.Services[n]
+		if ok, _ := e.keep(snap, f, s); !ok {
+			continue
+		}
+		for _, v := range s.VendorProducts {
+			if len(vendors) > 0 && !slices.Contains(vendors, v.Vendor) {
+				continue
+			}
+			if q.per != nil && !q.per.contains(v.ContractEnds) {
+				continue
+			}
+			rows = append(rows, contractRow{s, v})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].v.ContractEnds < rows[j].v.ContractEnds })
+	today := e.Today()
+	var lines, parts []string
+	for _, r := range rows {
+		name := strings.TrimSpace(r.v.Vendor + " " + r.v.Product)
+		l := fmt.Sprintf("%s for %s", name, serviceLabel(r.s))
+		if r.v.ContractEnds != "" {
+			l += ", contract ends " + DateRel(r.v.ContractEnds, today)
+		}
+		if r.v.AnnualCost > 0 {
+			l += ", " + Money(currency(r.s), r.v.AnnualCost) + " a year"
+		}
+		lines = append(lines, l)
+		if len(parts) < 15 {
+			p := fmt.Sprintf("%s (%s)", name, r.s.Label())
+			if r.v.ContractEnds != "" {
+				p += " ends " + string(r.v.ContractEnds)
+			}
+			parts = append(parts, p)
+		}
+	}
+	if len(rows) > len(parts) {
+		parts = append(parts, fmt.Sprintf("%d more", len(rows)-len(parts)))
+	}
+	var cond []string
+	if len(vendors) > 0 {
+		cond = append(cond, "with "+orWords(vendors))
+	}
+	cond = append(cond, e.criteriaForContracts(snap, f)...)
+	if q.per != nil {
+		cond = append(cond, "ending "+q.per.String())
+	}
+	what := "vendor contract"
+	text := ""
+	switch {
+	case len(rows) == 0:
+		text = fmt.Sprintf("No vendor contracts %s.", strings.Join(cond, ", "))
+	default:
+		text = fmt.Sprintf("%s %s: %s.", plural(len(rows), what), strings.Join(cond, ", "), strings.Join(parts, "; "))
+	}
+	text = strings.ReplaceAll(text, "  ", " ")
+	r := Reply{Title: "Vendor contracts", Text: text, Context: "From the catalog."}
+	if len(lines) > 0 {
+		r.Sections = []Section{{Lines: lines}}
+	}
+	return r
+}
+
+// criteriaForContracts describes service filters for a contract list.
+func (e *Engine) criteriaForContracts(snap *domain.Snapshot, f listFilters) []string {
+	var out []string
+	for _, c := range e.criteria(snap, f) {
+		out = append(out, "of services that "+c)
+	}
+	return out
+}
+
+// roadmapList answers roadmap questions across services ("what's due this
+// month?", "which roadmap items are overdue?").
+func (e *Engine) roadmapList(snap *domain.Snapshot, q *question, f listFilters) Reply {
+	statuses := askedStatuses(q)
+	overdue := overdueWord(q)
+	f.overdueDR, f.overdueReview = false, false
+	type row struct {
+		s  *domain.Service
+		it domain.RoadmapItem
+	}
+	var rows []row
+	for _, n := range snap.ServiceNames() {
+		s := snap.Services[n]
+		if ok, _ := e.keep(snap, f, s); !ok {
+			continue
+		}
+		for _, it := range s.Roadmap {
+			if q.per != nil && !q.per.contains(it.Due) {
+				continue
+			}
+			if overdue && (it.Status == "done" || !it.Due.Before(q.today)) {
+				continue
+			}
+			if len(statuses) > 0 && !slices.Contains(statuses, it.Status) {
+				continue
+			}
+			rows = append(rows, row{s, it})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].it.Due < rows[j].it.Due })
+	var lines []string
+	for _, r := range rows {
+		lines = append(lines, e.itemLine(r.s, r.it, true))
+	}
+	var cond []string
+	if q.per != nil {
+		cond = append(cond, "due "+q.per.String())
+	}
+	if overdue {
+		cond = append(cond, "overdue")
+	}
+	if len(statuses) > 0 {
+		cond = append(cond, "with status "+strings.Join(statuses, " or "))
+	}
+	for _, c := range e.criteria(snap, f) {
+		cond = append(cond, "of services that "+c)
+	}
+	if len(cond) == 0 {
+		return Reply{Text: "Which service's roadmap? Ask e.g. \"what's on the roadmap for payroll?\", or for a period: \"what's due this quarter?\". The command is `roadmap <service>`."}
+	}
+	var text string
+	if len(rows) == 0 {
+		text = fmt.Sprintf("No roadmap items %s.", strings.Join(cond, ", "))
+	} else {
+		var parts []string
+		for i, r := range rows {
+			if i == 15 {
+				parts = append(parts, fmt.Sprintf("%d more", len(rows)-15))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s: %s (due %s)", r.s.Label(), r.it.Title, r.it.Due))
+		}
+		text = fmt.Sprintf("%s %s: %s.", plural(len(rows), "roadmap item"), strings.Join(cond, ", "), strings.Join(parts, "; "))
+	}
+	r := Reply{Title: "Roadmap", Text: text, Context: "From the catalog."}
+	if len(lines) > 0 {
+		r.Sections = []Section{{Lines: lines}}
+	}
+	return r
+}
+
+// portfolioAnswer answers about a portfolio: its manager and services.
+func (e *Engine) portfolioAnswer(snap *domain.Snapshot, q *question, name string) Reply {
+	pf := snap.Portfolios[name]
+	var names, lines []string
+	for _, n := range snap.ServiceNames() {
+		if s := snap.Services[n]; s.Portfolio == name {
+			names = append(names, n)
+			lines = append(lines, serviceLine(snap, s))
+		}
+	}
+	text := fmt.Sprintf("The %s portfolio has no manager in the catalog.", portfolioText(snap, name))
+	if pf.Manager != "" {
+		text = fmt.Sprintf("The %s portfolio is managed by %s.", portfolioText(snap, name), Person(snap, pf.Manager))
+	}
+	text += fmt.Sprintf(" It has %s: %s.", plural(len(names), "service"), labels(snap, names, 15))
+	r := Reply{Title: "Portfolio: " + portfolioText(snap, name), Text: text, Context: "From the catalog."}
+	if pf.Channel != "" {
+		r.Context = "Portfolio channel: " + pf.Channel + ". From the catalog."
+	}
+	if len(lines) > 0 {
+		r.Sections = []Section{{Lines: lines}}
+	}
+	return r
+}
+
+// personAnswer answers "who is lee?" and "what does lee do?": what the
+// catalog says about a person.
+func (e *Engine) personAnswer(snap *domain.Snapshot, q *question) Reply {
+	name := q.caller.Person
+	if len(q.people) > 0 {
+		name = q.people[0]
+	}
+	p, ok := snap.People[name]
+	if !ok {
+		return e.unsure(snap, q, q.top)
+	}
+	var owned []string
+	var lines []string
+	for _, n := range snap.ServiceNames() {
+		if s := snap.Services[n]; s.Owner == name {
+			owned = append(owned, n)
+			lines = append(lines, serviceLine(snap, s))
+		}
+	}
+	var facts []string
+	if len(owned) > 0 {
+		facts = append(facts, fmt.Sprintf("owns %s: %s", plural(len(owned), "service"), labels(snap, owned, 15)))
+	} else {
+		facts = append(facts, "owns no services")
+	}
+	var pfs, boards []string
+	for _, k := range sortedNames(snap.Portfolios) {
+		if snap.Portfolios[k].Manager == name {
+			pfs = append(pfs, portfolioText(snap, k))
+		}
+	}
+	if len(pfs) > 0 {
+		facts = append(facts, "manages the "+andList(pfs)+" portfolio")
+	}
+	for _, k := range sortedNames(snap.Boards) {
+		if snap.Boards[k].IsMember(name) {
+			b := snap.Boards[k]
+			boards = append(boards, orNotSet(b.Title))
+		}
+	}
+	if len(boards) > 0 {
+		facts = append(facts, "sits on the "+andList(boards))
+	}
+	text := PersonDetail(snap, name) + " " + andList(facts) + "."
+	r := Reply{Title: p.Label(), Text: text, Context: "From the catalog."}
+	if len(lines) > 0 {
+		r.Sections = []Section{{Heading: "Owned services", Lines: lines}}
+	}
+	return r
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// boardAnswer answers "who is on the design authority?".
+func (e *Engine) boardAnswer(snap *domain.Snapshot, q *question, name string) Reply {
+	b := snap.Boards[name]
+	var members []string
+	for _, m := range b.Members {
+		members = append(members, Person(snap, m))
+	}
+	title := orNotSet(b.Title)
+	text := fmt.Sprintf("The %s has %s: %s.", title, plural(len(members), "member"), andList(members))
+	var lines []string
+	for _, k := range sortedNames(snap.Tollgates) {
+		if tg := snap.Tollgates[k]; tg.Board == name {
+			lines = append(lines, fmt.Sprintf("%s: %s → %s, %d approval(s) needed", k, tg.From, tg.To, tg.Quorum))
+		}
+	}
+	r := Reply{Title: title, Text: text, Context: "From the catalog."}
+	if b.Channel != "" {
+		r.Context = "Board channel: " + b.Channel + ". From the catalog."
+	}
+	if len(lines) > 0 {
+		r.Text += fmt.Sprintf(" It decides %s.", plural(len(lines), "tollgate"))
+		r.Sections = []Section{{Heading: "Tollgates it decides", Lines: lines}}
+	}
+	return r
+}
+
+// tollgateAnswer answers questions about the tollgates themselves: who
+// approves a move, the criteria, the quorum. Open requests need the store:
+// it points to `tollgates`.
+func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.Service) Reply {
+	stages := askedStages(q)
+	var from domain.Stage
+	if svc != nil {
+		from = svc.Stage
+	}
+	var picked []*domain.Tollgate
+	for _, k := range sortedNames(snap.Tollgates) {
+		tg := snap.Tollgates[k]
+		switch {
+		case svc != nil && tg.From != from:
+			continue
+		case len(stages) > 0 && !slices.Contains(stages, tg.To) && !(svc == nil && slices.Contains(stages, tg.From) && has(q.ws, "from", "leave", "leaving")):
+			continue
+		}
+		picked = append(picked, tg)
+	}
+	if has(q.ws, "open", "pending", "waiting", "requests", "request") && len(stages) == 0 {
+		return Reply{Text: "Open tollgate requests are listed by `tollgates` (and `tollgates mine` for those waiting for your vote).",
+			Actions: []Action{{Label: "Open requests", Command: "tollgates"}}}
+	}
+	if len(picked) == 0 {
+		msg := "No tollgate in the catalog matches that."
+		if svc != nil {
+			msg = fmt.Sprintf("No tollgate in the catalog leads out of %s's stage (%s)", svc.Label(), svc.Stage)
+			if len(stages) > 0 {
+				msg += " to " + string(stages[0])
+			}
+			msg += "."
+		}
+		return Reply{Text: msg + " Open requests are listed by `tollgates`."}
+	}
+	var sections []Section
+	var facts []string
+	for _, tg := range picked {
+		board := snap.Boards[tg.Board]
+		boardText := tg.Board
+		var members []string
+		if board != nil {
+			boardText = orNotSet(board.Title)
+			for _, m := range board.Members {
+				members = append(members, Person(snap, m))
+			}
+		}
+		fact := fmt.Sprintf("Moving from %s to %s needs %s from the %s", tg.From, tg.To, plural(tg.Quorum, "approval"), boardText)
+		if len(members) > 0 {
+			fact += " (" + andList(members) + ")"
+		}
+		facts = append(facts, fact+".")
+		sections = append(sections, Section{Heading: fmt.Sprintf("%s: %s → %s", tg.Name, tg.From, tg.To), Lines: tg.Criteria})
+	}
+	text := strings.Join(facts, " ")
+	if svc != nil {
+		text = fmt.Sprintf("%s is in %s. %s", svc.Label(), svc.Stage, text)
+		if len(picked) == 1 {
+			text += fmt.Sprintf(" Its owner, portfolio manager or an admin opens the request with `tollgate %s %s`.", svc.Name, picked[0].To)
+		}
+	}
+	return Reply{Title: "Tollgates", Text: text, Sections: sections, Context: "Criteria are listed under each tollgate. From the catalog."}
+}
