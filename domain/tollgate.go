@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // Tollgate request statuses.
 const (
@@ -70,4 +73,89 @@ func Decide(votes []Vote, quorum int) (Outcome, int) {
 		}
 	}
 	return Pending, len(votes)
+}
+
+// Withdrawn is the outcome of a request its requester (or an admin) took back.
+const Withdrawn Outcome = "withdrawn"
+
+// TollgateDecision is the single decision on a request. It is stored under
+// the request's ID by a unique insert, so however many votes race, exactly
+// one decision exists and only the process that inserted it applies the
+// effects.
+type TollgateDecision struct {
+	ID      string    `bson:"_id" json:"id"` // the request ID
+	Service string    `bson:"service" json:"service"`
+	Outcome Outcome   `bson:"outcome" json:"outcome"`
+	By      string    `bson:"by" json:"by"` // the member whose vote decided, or who withdrew
+	At      time.Time `bson:"at" json:"at"`
+	Votes   []Vote    `bson:"votes,omitempty" json:"votes,omitempty"` // the deciding prefix, in arrival order
+	Comment string    `bson:"comment,omitempty" json:"comment,omitempty"`
+}
+
+// Status is the request status the outcome leads to.
+func (o Outcome) Status() string {
+	switch o {
+	case Approved:
+		return RequestApproved
+	case Rejected:
+		return RequestRejected
+	case Withdrawn:
+		return RequestWithdrawn
+	}
+	return RequestOpen
+}
+
+// GatesFrom lists the tollgates leaving stage from, ordered by target stage.
+func (s *Snapshot) GatesFrom(from Stage) []*Tollgate {
+	var out []*Tollgate
+	for _, g := range s.Tollgates {
+		if g.From == from {
+			out = append(out, g)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if a, b := out[i].To.Index(), out[j].To.Index(); a != b {
+			return a < b
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Gate finds the tollgate from one stage to another.
+func (s *Snapshot) Gate(from, to Stage) (*Tollgate, bool) {
+	for _, g := range s.GatesFrom(from) {
+		if g.To == to {
+			return g, true
+		}
+	}
+	return nil, false
+}
+
+// Waiting lists the board members who may still vote on a request: members
+// who have not voted and are not the requester.
+func (r *TollgateRequest) Waiting(b *Board, votes []Vote) []string {
+	voted := map[string]bool{r.Requester: true}
+	for _, v := range votes {
+		voted[v.Voter] = true
+	}
+	var out []string
+	for _, m := range b.Members {
+		if !voted[m] {
+			out = append(out, m)
+			voted[m] = true
+		}
+	}
+	return out
+}
+
+// Approvals counts the approvals among votes.
+func Approvals(votes []Vote) int {
+	n := 0
+	for _, v := range votes {
+		if v.Approve {
+			n++
+		}
+	}
+	return n
 }
