@@ -1,0 +1,62 @@
+package jobs
+
+import (
+	"fmt"
+
+	"github.com/itspm/itspm/commands"
+	"github.com/itspm/itspm/domain"
+)
+
+// maxDigestItems bounds the items one digest lists (Block Kit allows 50
+// blocks a message); the rest are counted in a closing line.
+const maxDigestItems = 20
+
+// maxActions bounds the buttons on one digest.
+const maxActions = 5
+
+// slackUser is the person's Slack user ID, "" when the catalog has none (the
+// message is then counted as skipped, not sent).
+func slackUser(snap *domain.Snapshot, person string) string {
+	if p, ok := snap.People[person]; ok {
+		return p.SlackUser
+	}
+	return ""
+}
+
+// footer says which job sent a message, for which day, and why.
+func footer(job string, today domain.Date, why string) string {
+	return fmt.Sprintf("Sent by the %s job for %s. %s", job, today, why)
+}
+
+// capSections keeps the first maxDigestItems sections and says how many
+// more there were.
+func capSections(secs []commands.Section, more string) []commands.Section {
+	if len(secs) <= maxDigestItems {
+		return secs
+	}
+	rest := len(secs) - maxDigestItems
+	out := append([]commands.Section(nil), secs[:maxDigestItems]...)
+	return append(out, commands.Section{Text: fmt.Sprintf("…and %d more %s.", rest, more)})
+}
+
+// capActions keeps the first maxActions actions.
+func capActions(a []commands.Action) []commands.Action {
+	if len(a) > maxActions {
+		return a[:maxActions]
+	}
+	return a
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func serviceHeading(s *domain.Service) string {
+	if s.Title != "" && s.Title != s.Name {
+		return fmt.Sprintf("%s (%s)", s.Title, s.Name)
+	}
+	return s.Name
+}

@@ -1,0 +1,290 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/itspm/itspm/domain"
+)
+
+// Scheduled-job collections. Every "once" here is an insert into _id:
+// job_runs claims an occurrence (job@instant), job_deliveries holds the
+// outbox (occurrence/recipient), job_leases claims each delivery attempt
+// (delivery#attempt-n). Old records are removed by PruneJobRecords (the
+// embedded store has no TTL indexes).
+const (
+	colJobRuns    = "job_runs"
+	colDeliveries = "job_deliveries"
+	colLeases     = "job_leases"
+)
+
+func init() {
+	registerIndexes(colJobRuns, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}})
+	registerIndexes(colDeliveries, mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "notBefore", Value: 1}}})
+	registerIndexes(colLeases, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}})
+}
+
+// ClaimJobRun inserts the occurrence record. It returns false, without an
+// error, when another process (or an earlier run) already claimed it.
+func (s *Store) ClaimJobRun(ctx context.Context, r domain.JobRun) (bool, error) {
+	return s.claim(ctx, colJobRuns, r, "claim job run "+r.ID)
+}
+
+// RecordJobRuns inserts occurrence records that were not run (missed),
+// ignoring those already present. It returns how many it inserted.
+func (s *Store) RecordJobRuns(ctx context.Context, runs []domain.JobRun) (int, error) {
+	docs := make([]any, len(runs))
+	for i, r := range runs {
+		docs[i] = r
+	}
+	n, err := s.insertNew(ctx, colJobRuns, docs)
+	if err != nil {
+		return n, fmt.Errorf("record job runs: %w", err)
+	}
+	return n, nil
+}
+
+// FinishJobRun writes a claimed run's outcome. Only the claimer calls it.
+func (s *Store) FinishJobRun(ctx context.Context, r domain.JobRun) error {
+	set := bson.D{
+		{Key: "status", Value: r.Status},
+		{Key: "finishedAt", Value: r.FinishedAt.UTC()},
+		{Key: "messages", Value: r.Messages},
+		{Key: "skipped", Value: r.Skipped},
+		{Key: "error", Value: r.Error},
+		{Key: "durationMs", Value: r.Duration},
+	}
+	if _, err := s.db.Collection(colJobRuns).UpdateOne(ctx, bson.D{{Key: "_id", Value: r.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return fmt.Errorf("finish job run %s: %w", r.ID, unavailable(err))
+	}
+	return nil
+}
+
+// LatestJobRuns returns each job's most recent occurrence record (by
+// scheduled instant). With manual false, runs started by `itspm jobs run`
+// are ignored: they may name any instant and must not move the
+// scheduler's position. One query per job.
+func (s *Store) LatestJobRuns(ctx context.Context, jobs []string, manual bool) (map[string]domain.JobRun, error) {
+	out := make(map[string]domain.JobRun, len(jobs))
+	col := s.db.Collection(colJobRuns)
+	for _, job := range jobs {
+		// IDs are job@RFC3339 in UTC, so they sort by instant.
+		filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: job + "@"}, {Key: "$lt", Value: job + "A"}}}}
+		if !manual {
+			filter = append(filter, bson.E{Key: "manual", Value: bson.D{{Key: "$ne", Value: true}}})
+		}
+		var r domain.JobRun
+		err := col.FindOne(ctx, filter, options.FindOne().SetSort(bson.D{{Key: "_id", Value: -1}})).Decode(&r)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read job runs of %s: %w", job, unavailable(err))
+		}
+		out[job] = r
+	}
+	return out, nil
+}
+
+// JobRun reads one occurrence record.
+func (s *Store) JobRun(ctx context.Context, id string) (domain.JobRun, bool, error) {
+	var r domain.JobRun
+	err := s.db.Collection(colJobRuns).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&r)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("read job run %s: %w", id, unavailable(err))
+	}
+	return r, true, nil
+}
+
+// EnqueueDeliveries inserts outbox records, skipping those already present
+// (the same occurrence and recipient enqueued before). It returns how many
+// it inserted. All records go in one insert; the driver splits it only when
+// it exceeds the server's message size.
+func (s *Store) EnqueueDeliveries(ctx context.Context, ds []domain.Delivery) (int, error) {
+	docs := make([]any, len(ds))
+	for i, d := range ds {
+		docs[i] = d
+	}
+	n, err := s.insertNew(ctx, colDeliveries, docs)
+	if err != nil {
+		return n, fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	return n, nil
+}
+
+// PendingDeliveries returns up to limit pending outbox records that may be
+// attempted at now, oldest first. A non-empty prefix keeps only records
+// whose ID starts with it (one occurrence's messages).
+func (s *Store) PendingDeliveries(ctx context.Context, now time.Time, prefix string, limit int) ([]domain.Delivery, error) {
+	filter := bson.D{
+		{Key: "status", Value: domain.DeliveryPending},
+		{Key: "notBefore", Value: bson.D{{Key: "$lte", Value: now.UTC()}}},
+	}
+	if prefix != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gte", Value: prefix}, {Key: "$lt", Value: prefix + "\uffff"}}})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}})
+	if limit > 0 {
+		opts.SetLimit(int64(limit))
+	}
+	cur, err := s.db.Collection(colDeliveries).Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", unavailable(err))
+	}
+	var out []domain.Delivery
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read outbox: %w", unavailable(err))
+	}
+	return out, nil
+}
+
+// Deliveries returns outbox records whose ID starts with prefix (all when
+// empty), without payloads, for status displays and tests.
+func (s *Store) Deliveries(ctx context.Context, prefix, status string) ([]domain.Delivery, error) {
+	filter := bson.D{}
+	if prefix != "" {
+		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gte", Value: prefix}, {Key: "$lt", Value: prefix + "\uffff"}}})
+	}
+	if status != "" {
+		filter = append(filter, bson.E{Key: "status", Value: status})
+	}
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "payload", Value: 0}})
+	cur, err := s.db.Collection(colDeliveries).Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", unavailable(err))
+	}
+	var out []domain.Delivery
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read outbox: %w", unavailable(err))
+	}
+	return out, nil
+}
+
+// ClaimDelivery inserts a lease for one delivery attempt. It returns false,
+// without an error, when another sender claimed that attempt first.
+func (s *Store) ClaimDelivery(ctx context.Context, l domain.DeliveryLease) (bool, error) {
+	return s.claim(ctx, colLeases, l, "claim delivery "+l.ID)
+}
+
+// UpdateDelivery writes an outbox record's state fields (not its payload).
+// Only the holder of the current lease calls it.
+func (s *Store) UpdateDelivery(ctx context.Context, d domain.Delivery) error {
+	set := bson.D{
+		{Key: "status", Value: d.Status},
+		{Key: "notBefore", Value: d.NotBefore.UTC()},
+		{Key: "attempts", Value: d.Attempts},
+		{Key: "failures", Value: d.Failures},
+		{Key: "leaseUntil", Value: d.LeaseUntil.UTC()},
+		{Key: "owner", Value: d.Owner},
+		{Key: "posted", Value: d.Posted},
+		{Key: "channel", Value: d.Channel},
+		{Key: "ts", Value: d.TS},
+		{Key: "uploaded", Value: d.Uploaded},
+		{Key: "deliveredAt", Value: d.DeliveredAt.UTC()},
+		{Key: "error", Value: d.Error},
+	}
+	if _, err := s.db.Collection(colDeliveries).UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return fmt.Errorf("update delivery %s: %w", d.ID, unavailable(err))
+	}
+	return nil
+}
+
+// DeliveryStats counts outbox records by job and status, in one query.
+func (s *Store) DeliveryStats(ctx context.Context) (map[string]domain.DeliveryStats, error) {
+	cur, err := s.db.Collection(colDeliveries).Aggregate(ctx, mongo.Pipeline{
+		{{Key: "$group", Value: bson.D{
+			{Key: "_id", Value: bson.D{{Key: "job", Value: "$job"}, {Key: "status", Value: "$status"}}},
+			{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
+		}}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count outbox: %w", unavailable(err))
+	}
+	var rows []struct {
+		ID struct {
+			Job    string `bson:"job"`
+			Status string `bson:"status"`
+		} `bson:"_id"`
+		N int `bson:"n"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("count outbox: %w", unavailable(err))
+	}
+	out := map[string]domain.DeliveryStats{}
+	for _, r := range rows {
+		st := out[r.ID.Job]
+		switch r.ID.Status {
+		case domain.DeliveryPending:
+			st.Pending += r.N
+		case domain.DeliveryDelivered:
+			st.Delivered += r.N
+		case domain.DeliveryFailed:
+			st.Failed += r.N
+		}
+		out[r.ID.Job] = st
+	}
+	return out, nil
+}
+
+// PruneJobRecords deletes occurrence records scheduled before before, and
+// outbox records and leases created before it, whatever their state: a
+// reminder that old is no longer worth sending. It returns how many
+// documents it removed.
+func (s *Store) PruneJobRecords(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for _, c := range []struct{ col, field string }{
+		{colJobRuns, "at"}, {colDeliveries, "createdAt"}, {colLeases, "at"},
+	} {
+		res, err := s.db.Collection(c.col).DeleteMany(ctx, bson.D{{Key: c.field, Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
+		if err != nil {
+			return total, fmt.Errorf("prune %s: %w", c.col, unavailable(err))
+		}
+		total += res.DeletedCount
+	}
+	return total, nil
+}
+
+// claim inserts doc; a duplicate key means someone else holds the claim.
+func (s *Store) claim(ctx context.Context, col string, doc any, what string) (bool, error) {
+	_, err := s.db.Collection(col).InsertOne(ctx, doc)
+	switch {
+	case err == nil:
+		return true, nil
+	case IsDuplicate(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: %w", what, unavailable(err))
+}
+
+// insertNew inserts docs unordered and ignores duplicate keys, returning
+// how many were new.
+func (s *Store) insertNew(ctx context.Context, col string, docs []any) (int, error) {
+	if len(docs) == 0 {
+		return 0, nil
+	}
+	res, err := s.db.Collection(col).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return len(res.InsertedIDs), nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return 0, unavailable(err)
+	}
+	dups := 0
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 && we.Code != 11001 && we.Code != 12582 {
+			return 0, unavailable(err)
+		}
+		dups++
+	}
+	return len(docs) - dups, nil
+}
