@@ -34,8 +34,8 @@ type Options struct {
 	// RunTimeout bounds one occurrence's select-and-enqueue (default 10m).
 	RunTimeout time.Duration
 
-	Instance string                          // this process in claims and logs; default host-pid-random
-	Now      func() time.Time                // default time.Now
+	Instance string                               // this process in claims and logs; default host-pid-random
+	Now      func() time.Time                     // default time.Now
 	After    func(time.Duration) <-chan time.Time // default time.After
 	Logger   *slog.Logger
 	// Enqueued is called after a run enqueued messages (the sender's Kick).
