@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,10 +43,12 @@ func (e *Engine) Answer(snap *domain.Snapshot, c Caller, text string) Reply {
 		return r
 	}
 	q := e.parse(snap, c, text)
-	if r, ok := e.changeRequest(snap, q); ok {
-		return r
+	r, ok := e.changeRequest(snap, q)
+	if !ok {
+		r = e.answer(snap, q)
 	}
-	return e.answer(snap, q)
+	r.Actions = readOnlyActions(r.Actions)
+	return r
 }
 
 // parse normalises the question and finds what it names and asks.
@@ -86,14 +89,21 @@ func (e *Engine) parse(snap *domain.Snapshot, c Caller, text string) *question {
 			q.boards = append(q.boards, m.name)
 		}
 	}
-	q.svcs = strong
-	if len(strong) == 0 && len(weak) > 0 {
-		q.svcs, q.weakSvc = weak, true
-	}
 	q.iw = correctCues(q.ws, q.used)
 	q.score = scores(q.iw)
 	if r := ranked(q.score); len(r) > 0 {
 		q.top = r[0]
+	}
+	// A weak alias that is a keyword of what is asked is the keyword:
+	// "which contracts end in 2027" is not about Contract Management.
+	for _, m := range q.matches {
+		if m.kind == kService && m.weak && cueIntent(m.text) == q.top && q.top != iNone {
+			weak = slices.DeleteFunc(weak, func(s *domain.Service) bool { return s.Name == m.name })
+		}
+	}
+	q.svcs = strong
+	if len(strong) == 0 && len(weak) > 0 {
+		q.svcs, q.weakSvc = weak, true
 	}
 	if p, ok := parsePeriod(q.ws, q.today); ok {
 		q.per = &p
@@ -134,7 +144,7 @@ func correctCues(ws []string, used []bool) []string {
 			if abs(len(c)-len(w)) > limit {
 				continue
 			}
-			d := domain.Distance(w, c)
+			d := typoDistance(w, c)
 			switch {
 			case d < bestD:
 				best, bestD, tie = c, d, false
@@ -286,15 +296,7 @@ func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
 	}
 	var sug []string
 	if len(leftovers) > 0 {
-		seen := map[string]bool{}
-		for _, w := range append([]string{strings.Join(leftovers, " ")}, leftovers...) {
-			for _, s := range Suggestions(snap, w, 3) {
-				if !seen[s] && len(sug) < 3 {
-					seen[s] = true
-					sug = append(sug, s)
-				}
-			}
-		}
+		sug = closeNames(snap, leftovers, 3)
 		fmt.Fprintf(&b, " I don't know a service called %q.", strings.Join(leftovers, " "))
 		if len(sug) > 0 {
 			b.WriteString(" Did you mean " + orList(sug) + "?")
@@ -313,6 +315,60 @@ func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
 	}
 	acts = append(acts, Action{Label: "Help", Command: "help"})
 	return Reply{Text: b.String(), Actions: acts}
+}
+
+// closeNames suggests services whose keys are close to one of the words
+// (one edit per three letters) or start with it; unlike Suggestions it
+// stays quiet rather than offer far-fetched names.
+func closeNames(snap *domain.Snapshot, ws []string, n int) []string {
+	type cand struct {
+		name string
+		d    int
+	}
+	best := map[string]int{}
+	for _, w := range ws {
+		if len(w) < 4 {
+			continue
+		}
+		for k, name := range snap.Keys() {
+			d := 100
+			for _, kw := range words(k) {
+				if strings.HasPrefix(kw, w) {
+					d = min(d, 0)
+				} else if dd := domain.Distance(w, kw); dd <= len(w)/3 {
+					d = min(d, dd)
+				}
+			}
+			if old, ok := best[name]; d < 100 && (!ok || d < old) {
+				best[name] = d
+			}
+		}
+	}
+	var cs []cand
+	for name, d := range best {
+		cs = append(cs, cand{name, d})
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].d != cs[j].d {
+			return cs[i].d < cs[j].d
+		}
+		return cs[i].name < cs[j].name
+	})
+	var out []string
+	for i := 0; i < len(cs) && i < n; i++ {
+		out = append(out, cs[i].name)
+	}
+	return out
+}
+
+// cueIntent is the intent a single-word cue points to (iNone if none).
+func cueIntent(w string) intent {
+	for _, c := range cues {
+		if c.p == w {
+			return c.i
+		}
+	}
+	return iNone
 }
 
 func isCue(w string) bool {

@@ -202,7 +202,11 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	}
 	c = e.Identify(snap, c)
 	raw := strings.TrimSpace(text[len(fields[0]):])
-	return cmd.run(e, ctx, &request{verb: verb, caller: c, snap: snap, args: fields[1:], raw: raw})
+	r, err := cmd.run(e, ctx, &request{verb: verb, caller: c, snap: snap, args: fields[1:], raw: raw})
+	if err != nil && asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
+		return e.question(ctx, c, text)
+	}
+	return r, err
 }
 
 func (e *Engine) workflow(ctx context.Context, r *request) (Reply, error) {

@@ -1,20 +1,65 @@
 package commands
 
-import "context"
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
 
-// question answers anything that is not a command: the LLM when one is
-// configured, else the built-in parser.
+	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/metrics"
+)
+
+// question answers anything that is not a command. A request to change
+// something is answered with the command to use, before any LLM sees it;
+// then the LLM when one is configured, falling back to the built-in parser
+// on any error (timeout, rate limit, bad tool call …).
 func (e *Engine) question(ctx context.Context, c Caller, text string) (Reply, error) {
-	if e.asker != nil {
-		if r, err := e.asker.Ask(ctx, c, text); err == nil {
-			return r, nil
-		} else {
-			e.logger.Warn("LLM answer failed; using the built-in parser", "err", err)
-		}
-	}
 	snap, err := e.store.Snapshot(ctx)
 	if err != nil {
 		return Reply{}, err
 	}
-	return e.Answer(snap, e.Identify(snap, c), text), nil
+	c = e.Identify(snap, c)
+	if isChangeRequest(text) {
+		if e.asker != nil {
+			metrics.LLMRequests.WithLabelValues("refused").Inc()
+		}
+		return e.Answer(snap, c, text), nil
+	}
+	if e.asker != nil {
+		r, err := e.asker.Ask(ctx, c, text)
+		if err == nil {
+			return r, nil
+		}
+		e.logger.Warn("LLM answer failed; using the built-in parser", "err", err)
+	}
+	return e.Answer(snap, c, text), nil
+}
+
+// readVerbs are the commands whose failure to find a service may just mean
+// the text was a question that starts like a command ("owner of dwh").
+var readVerbs = []string{"service", "owner", "cost", "deps", "roadmap", "dr", "performance", "history"}
+
+// asQuestion reports whether a failed command should be read as a question.
+func asQuestion(verb string, args []string, err error) bool {
+	if !slices.Contains(readVerbs, verb) {
+		return false
+	}
+	for _, a := range args {
+		if strings.EqualFold(a, "record") {
+			return false
+		}
+	}
+	var de *domain.Error
+	return errors.As(err, &de) && (de.Code == domain.NotFound || de.Code == domain.Invalid) && len(args) > 0
+}
+
+// readOnlyActions drops buttons that would change something: an answer to
+// a question offers only more reading.
+func readOnlyActions(acts []Action) []Action {
+	return slices.DeleteFunc(acts, func(a Action) bool {
+		f := strings.Fields(a.Command)
+		return a.ID != "" || len(f) == 0 || !slices.Contains(append(readVerbs, "find", "help", "tollgates"), f[0]) ||
+			slices.Contains(f, "record")
+	})
 }

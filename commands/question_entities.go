@@ -165,7 +165,7 @@ func (x *entityIndex) scan(ws []string) []match {
 	// nine letters), and only when one entity is clearly closest.
 	for n := 3; n >= 1; n-- {
 		for i := 0; i+n <= len(ws); i++ {
-			if !free(i, n) || stopwords[ws[i]] || stopwords[ws[i+n-1]] || isNumber(ws[i]) || isNumber(ws[i+n-1]) {
+			if !free(i, n) || vocabulary(ws[i]) || vocabulary(ws[i+n-1]) {
 				continue
 			}
 			c := compact(strings.Join(ws[i:i+n], " "))
@@ -183,7 +183,7 @@ func (x *entityIndex) scan(ws []string) []match {
 				if abs(len([]rune(k.key))-l) > limit {
 					continue
 				}
-				d := domain.Distance(c, k.key)
+				d := typoDistance(c, k.key)
 				switch {
 				case d < bestD:
 					best, bestD, tie = k.ent, d, false
@@ -198,6 +198,54 @@ func (x *entityIndex) scan(ws []string) []match {
 		}
 	}
 	return out
+}
+
+// vocabulary reports whether w is a word of the question language itself
+// (a stopword, keyword, stage, status, month or number), which is never
+// read as a misspelt name: "design" is a stage, not "esign".
+func vocabulary(w string) bool {
+	if stopwords[w] || isNumber(w) || isCue(w) {
+		return true
+	}
+	if _, ok := stageWords[w]; ok {
+		return true
+	}
+	if _, ok := statusWords[w]; ok {
+		return true
+	}
+	if _, ok := monthNames[w]; ok {
+		return true
+	}
+	_, ok := numberWords[w]
+	return ok
+}
+
+// typoDistance is the optimal-string-alignment distance: Levenshtein plus
+// swapping two neighbouring letters as one edit, the commonest typo
+// ("emial", "roadmpa").
+func typoDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }
 
 func isNumber(w string) bool {

@@ -234,7 +234,7 @@ func (e *Engine) keep(snap *domain.Snapshot, f listFilters, s *domain.Service) (
 		var hits []string
 		for _, v := range s.VendorProducts {
 			if slices.Contains(f.vendors, v.Vendor) {
-				hits = append(hits, strings.TrimSpace(v.Vendor+" "+v.Product))
+				hits = append(hits, productName(v))
 			}
 		}
 		if len(hits) == 0 {
@@ -371,6 +371,19 @@ func singular(pred string) string {
 	return strings.ReplaceAll(pred, "their ", "its ")
 }
 
+// productName is "Vendor Product", without repeating a vendor that the
+// product name already starts with ("Snowflake Enterprise", not "Snowflake
+// Snowflake Enterprise").
+func productName(v domain.VendorProduct) string {
+	if v.Product == "" {
+		return v.Vendor
+	}
+	if strings.HasPrefix(strings.ToLower(v.Product), strings.ToLower(v.Vendor)) {
+		return v.Product
+	}
+	return strings.TrimSpace(v.Vendor + " " + v.Product)
+}
+
 // contractRow is one vendor product of one service.
 type contractRow struct {
 	s *domain.Service
@@ -402,7 +415,7 @@ func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	today := e.Today()
 	var lines, parts []string
 	for _, r := range rows {
-		name := strings.TrimSpace(r.v.Vendor + " " + r.v.Product)
+		name := productName(r.v)
 		l := fmt.Sprintf("%s for %s", name, serviceLabel(r.s))
 		if r.v.ContractEnds != "" {
 			l += ", contract ends " + DateRel(r.v.ContractEnds, today)

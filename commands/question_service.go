@@ -58,7 +58,10 @@ func (e *Engine) aboutService(snap *domain.Snapshot, q *question, s *domain.Serv
 	case iDR:
 		return e.drFact(q, s), e.drCard(snap, s)
 	case iVendor:
-		return e.vendorFact(s), e.run(snap, q, s, (*Engine).cost)
+		r := e.run(snap, q, s, (*Engine).cost)
+		r.Title = "Vendors of " + s.Label()
+		r.Sections = slices.DeleteFunc(r.Sections, func(sec Section) bool { return sec.Heading != "Vendor products" })
+		return e.vendorFact(s), r
 	case iReview:
 		return e.reviewFact(q, s), e.run(snap, q, s, (*Engine).performance)
 	case iChannel:
@@ -737,19 +740,21 @@ func (e *Engine) vendorFact(s *domain.Service) string {
 	}
 	var parts []string
 	for _, v := range s.VendorProducts {
-		p := v.Vendor
-		if v.Product != "" {
-			p += " " + v.Product
-		}
+		p := productName(v)
 		var extra []string
 		if v.ContractEnds != "" {
-			extra = append(extra, "contract ends "+DateRel(v.ContractEnds, e.Today()))
+			n := e.Today().DaysUntil(v.ContractEnds)
+			when := fmt.Sprintf("in %s", plural(n, "day"))
+			if n < 0 {
+				when = fmt.Sprintf("%s ago", plural(-n, "day"))
+			}
+			extra = append(extra, fmt.Sprintf("contract ends %s, %s", v.ContractEnds, when))
 		}
 		if v.AnnualCost > 0 {
 			extra = append(extra, Money(currency(s), v.AnnualCost)+" a year")
 		}
 		if len(extra) > 0 {
-			p += " (" + strings.Join(extra, ", ") + ")"
+			p += " (" + strings.Join(extra, "; ") + ")"
 		}
 		parts = append(parts, p)
 	}
