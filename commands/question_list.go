@@ -596,7 +596,7 @@ func (e *Engine) personAnswer(snap *domain.Snapshot, q *question) Reply {
 		}
 	}
 	if len(pfs) > 0 {
-		facts = append(facts, "manages the "+andList(pfs)+" portfolio")
+		facts = append(facts, "manages the "+andWords(pfs)+" portfolio")
 	}
 	for _, k := range sortedNames(snap.Boards) {
 		if snap.Boards[k].IsMember(name) {
@@ -605,9 +605,9 @@ func (e *Engine) personAnswer(snap *domain.Snapshot, q *question) Reply {
 		}
 	}
 	if len(boards) > 0 {
-		facts = append(facts, "sits on the "+andList(boards))
+		facts = append(facts, "sits on the "+andWords(boards))
 	}
-	text := PersonDetail(snap, name) + " " + andList(facts) + "."
+	text := PersonDetail(snap, name) + " " + andWords(facts) + "."
 	r := Reply{Title: p.Label(), Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
 		r.Sections = []Section{{Heading: "Owned services", Lines: lines}}
@@ -632,7 +632,7 @@ func (e *Engine) boardAnswer(snap *domain.Snapshot, q *question, name string) Re
 		members = append(members, Person(snap, m))
 	}
 	title := orNotSet(b.Title)
-	text := fmt.Sprintf("The %s has %s: %s.", title, plural(len(members), "member"), andList(members))
+	text := fmt.Sprintf("The %s has %s: %s.", title, plural(len(members), "member"), andWords(members))
 	var lines []string
 	for _, k := range sortedNames(snap.Tollgates) {
 		if tg := snap.Tollgates[k]; tg.Board == name {
@@ -699,7 +699,7 @@ func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.
 		}
 		fact := fmt.Sprintf("Moving from %s to %s needs %s from the %s", tg.From, tg.To, plural(tg.Quorum, "approval"), boardText)
 		if len(members) > 0 {
-			fact += " (" + andList(members) + ")"
+			fact += " (" + andWords(members) + ")"
 		}
 		facts = append(facts, fact+".")
 		sections = append(sections, Section{Heading: fmt.Sprintf("%s: %s → %s", tg.Name, tg.From, tg.To), Lines: tg.Criteria})

@@ -418,10 +418,10 @@ func labels(snap *domain.Snapshot, names []string, limit int) string {
 			ls = append(ls, n)
 		}
 	}
-	return andList(ls)
+	return andWords(ls)
 }
 
-func andList(items []string) string {
+func andWords(items []string) string {
 	switch len(items) {
 	case 0:
 		return ""
