@@ -90,6 +90,7 @@ type TollgateDecision struct {
 	At      time.Time `bson:"at" json:"at"`
 	Votes   []Vote    `bson:"votes,omitempty" json:"votes,omitempty"` // the deciding prefix, in arrival order
 	Comment string    `bson:"comment,omitempty" json:"comment,omitempty"`
+	Source  string    `bson:"source,omitempty" json:"source,omitempty"` // where the deciding vote or withdrawal came from
 }
 
 // Status is the request status the outcome leads to.

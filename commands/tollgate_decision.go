@@ -1,0 +1,281 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/metrics"
+)
+
+// Effects of a decision, each recorded as a step once done so that a retry
+// (after a crash or a failed Slack call) does only what is missing.
+const (
+	stepStage   = "stage"   // the service's stage changed (approved only)
+	stepUpdate  = "update"  // the approval message shows the outcome
+	stepDM      = "dm"      // the requester was told
+	stepChannel = "channel" // the service's channel was told
+	stepApplied = "applied" // all of the above; the request is settled
+)
+
+// apply carries out a decision's effects: the stage change, the updated
+// approval message, the requester's DM and the service channel's line, then
+// settles the request. Only the process that inserted the decision calls it
+// right away (fresh); Reconcile calls it for decisions whose effects are
+// still unsettled after the grace period, under a lease claimed by unique
+// insert. The stage change is guarded by the service still being in the
+// gate's from stage, so applying twice never moves a service twice. It
+// reports whether the request is settled.
+func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision, fresh bool) bool {
+	log := t.logger.With("request", req.ID, "outcome", string(d.Outcome))
+	done := map[string]bool{}
+	if !fresh {
+		steps, err := t.st.TollgateSteps(ctx, req.ID)
+		if err != nil {
+			log.Error("read tollgate steps", "err", err)
+			return false
+		}
+		done = steps
+	}
+	if fresh && req.MessageTS == "" {
+		// The approval message may have been recorded after this request
+		// was read.
+		if r, err := t.st.TollgateRequest(ctx, req.ID); err == nil {
+			req = r
+		}
+	}
+	ok := true
+	mark := func(name string) {
+		if _, err := t.st.ClaimTollgateStep(ctx, req.ID, name); err != nil {
+			log.Error("record tollgate step", "step", name, "err", err)
+			ok = false
+		}
+	}
+	if done[stepApplied] {
+		return t.settle(ctx, req, d)
+	}
+
+	if d.Outcome == domain.Approved && !done[stepStage] {
+		_, err := t.st.UpdateService(ctx, req.Service, domain.AuditEntry{
+			At: d.At, Actor: d.By, Action: "stage.change", Source: d.Source,
+			Summary: fmt.Sprintf("stage %s → %s by tollgate %s", req.From, req.To, req.ID),
+		}, func(s *domain.Service) error {
+			if s.Stage != req.From {
+				return errStageMoved
+			}
+			s.Stage = req.To
+			return nil
+		})
+		switch {
+		case err == nil:
+			mark(stepStage)
+		case errors.Is(err, errStageMoved), domain.ErrorCode(err) == domain.NotFound:
+			log.Warn("tollgate stage change skipped: the service is no longer in the from stage", "service", req.Service, "from", req.From)
+			mark(stepStage)
+		default:
+			// Without the stage change the outcome message would be wrong;
+			// leave everything to the retry.
+			log.Error("change stage by tollgate", "err", err)
+			return false
+		}
+		// Later readers of this process see the new stage.
+		if s, err := t.st.Snapshot(ctx); err == nil {
+			snap = s
+		}
+	}
+
+	if err := t.st.AppendAuditOnce(ctx, t.decisionAudit(snap, req, d)); err != nil {
+		log.Error("audit tollgate decision", "err", err)
+		ok = false
+	}
+	svc := snap.Services[req.Service]
+	if req.Channel != "" && req.MessageTS != "" && !done[stepUpdate] {
+		if err := t.n.Update(ctx, req.Channel, req.MessageTS, t.approvalMessage(snap, svc, req, d.Votes, d)); err != nil {
+			log.Error("update tollgate approval message", "err", err)
+			ok = false
+		} else {
+			mark(stepUpdate)
+		}
+	}
+	if !done[stepDM] && !(d.Outcome == domain.Withdrawn && d.By == req.Requester) {
+		if p, found := snap.People[req.Requester]; found && p.SlackUser != "" {
+			if _, _, err := t.n.Post(ctx, p.SlackUser, t.requesterDM(snap, svc, req, d)); err != nil {
+				log.Error("tell the tollgate requester", "err", err)
+				ok = false
+			} else {
+				mark(stepDM)
+			}
+		}
+	}
+	if svc != nil && svc.Channel != "" && svc.Channel != req.Channel && !done[stepChannel] {
+		if _, _, err := t.n.Post(ctx, svc.Channel, Reply{InChannel: true, Text: t.channelLine(snap, svc, req, d)}); err != nil {
+			log.Error("tell the service channel about the tollgate", "err", err)
+			ok = false
+		} else {
+			mark(stepChannel)
+		}
+	}
+	if !ok && t.e.now().Sub(d.At) < t.giveUp {
+		return false
+	}
+	if !ok {
+		log.Warn("settling tollgate request although some notifications failed", "age", t.e.now().Sub(d.At))
+	}
+	mark(stepApplied)
+	return t.settle(ctx, req, d)
+}
+
+func (t *Tollgates) settle(ctx context.Context, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
+	if err := t.st.CloseTollgateRequest(ctx, req, d.Outcome.Status(), d.At); err != nil {
+		t.logger.Error("close tollgate request", "request", req.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+func (t *Tollgates) decisionAudit(snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) domain.AuditEntry {
+	e := domain.AuditEntry{
+		ID: req.ID + "/decision", At: d.At, Actor: d.By, Kind: domain.KindTollgate, Name: req.ID, Service: req.Service, Source: d.Source,
+	}
+	switch d.Outcome {
+	case domain.Withdrawn:
+		e.Action = "tollgate.withdraw"
+		e.Summary = fmt.Sprintf("withdrew tollgate request %s (%s → %s)", req.ID, req.From, req.To)
+	case domain.Rejected:
+		e.Action = "tollgate.decision"
+		e.Summary = fmt.Sprintf("tollgate %s rejected (%s → %s)", req.ID, req.From, req.To)
+		if d.Comment != "" {
+			e.Summary += ": " + d.Comment
+		}
+	default:
+		e.Action = "tollgate.decision"
+		var who []string
+		for _, v := range d.Votes {
+			if v.Approve {
+				who = append(who, v.Voter)
+			}
+		}
+		e.Summary = fmt.Sprintf("tollgate %s approved (%s → %s) by %s", req.ID, req.From, req.To, listWithAnd(who))
+	}
+	return e
+}
+
+// Withdraw closes an open request on its requester's (or an admin's)
+// behalf, through the same single decision as votes: a withdrawal racing
+// with a deciding vote either wins or answers with the decision.
+func (t *Tollgates) Withdraw(ctx context.Context, c Caller, requestID string) (Reply, error) {
+	id := normalizeRequestID(requestID)
+	snap, err := t.st.Snapshot(ctx)
+	if err != nil {
+		return Reply{}, err
+	}
+	c = t.e.Identify(snap, c)
+	req, err := t.st.TollgateRequest(ctx, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	if c.Person != req.Requester && !t.e.IsAdmin(c) {
+		return Reply{}, domain.Errorf(domain.Forbidden, "Only the requester (%s) or an admin can withdraw %s.", Person(snap, req.Requester), req.ID)
+	}
+	if req.Status != domain.RequestOpen {
+		return Reply{}, t.decidedError(ctx, snap, req, nil)
+	}
+	votes, err := t.votes(ctx, req.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	d := domain.TollgateDecision{ID: req.ID, Service: req.Service, Outcome: domain.Withdrawn, By: actorName(c),
+		At: t.e.now().UTC(), Votes: votes, Source: c.Source}
+	won, winner, err := t.st.DecideTollgate(ctx, d)
+	if err != nil {
+		return Reply{}, err
+	}
+	if !won {
+		return Reply{}, t.decidedError(ctx, snap, req, winner)
+	}
+	metrics.TollgateDecisions.WithLabelValues(string(domain.Withdrawn)).Inc()
+	t.apply(ctx, snap, req, winner, true)
+	label := req.Service
+	if s, ok := snap.Services[req.Service]; ok {
+		label = s.Label()
+	}
+	return Reply{
+		Title: "Withdrawn: " + req.ID,
+		Text:  fmt.Sprintf("The request to move %s from %s to %s is withdrawn; the board's message says so.", label, req.From, req.To),
+	}, nil
+}
+
+// Reconcile finishes what a crashed process left undone: requests whose
+// votes reached a decision nobody recorded, and decisions whose effects
+// were not all applied. It leaves alone anything younger than the grace
+// period (its process is probably still at it) and claims one lease per
+// grace window by unique insert, so replicas running it together apply
+// each request once. It returns how many requests it settled; the
+// tollgate-reminders job calls it before nudging.
+func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
+	reqs, err := t.st.UnsettledTollgateRequests(ctx)
+	if err != nil || len(reqs) == 0 {
+		return 0, err
+	}
+	ids := make([]string, len(reqs))
+	for i, r := range reqs {
+		ids[i] = r.ID
+	}
+	decisions, err := t.st.TollgateDecisions(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	votes, err := t.st.TollgateVotes(ctx, ids)
+	if err != nil {
+		return 0, err
+	}
+	snap, err := t.st.Snapshot(ctx)
+	if err != nil {
+		return 0, err
+	}
+	settled := 0
+	for i := range reqs {
+		req := &reqs[i]
+		d, ok := decisions[req.ID]
+		if !ok {
+			vs := votes[req.ID]
+			out, n := domain.Decide(vs, req.Quorum)
+			if out == domain.Pending || t.e.now().Sub(vs[n-1].At) < t.grace {
+				continue
+			}
+			won, winner, err := t.decide(ctx, req, vs[:n], out)
+			if err != nil {
+				return settled, err
+			}
+			if won && t.apply(ctx, snap, req, winner, true) {
+				settled++
+			}
+			continue
+		}
+		if t.retry(ctx, snap, req, &d) {
+			settled++
+		}
+	}
+	return settled, nil
+}
+
+// retry re-applies the effects of an unsettled decision older than the
+// grace period, under this grace window's lease.
+func (t *Tollgates) retry(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
+	age := t.e.now().Sub(d.At)
+	if age < t.grace {
+		return false
+	}
+	lease := fmt.Sprintf("retry-%d", int64(age/t.grace))
+	claimed, err := t.st.ClaimTollgateStep(ctx, req.ID, lease)
+	if err != nil {
+		t.logger.Error("claim tollgate retry", "request", req.ID, "err", err)
+		return false
+	}
+	if !claimed {
+		return false
+	}
+	t.logger.Info("re-applying tollgate decision", "request", req.ID, "outcome", string(d.Outcome), "age", age)
+	return t.apply(ctx, snap, req, d, false)
+}

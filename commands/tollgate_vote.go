@@ -1,0 +1,301 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/metrics"
+)
+
+// Vote records a board member's vote on a request (what the Approve and
+// Reject buttons, `approve` and `reject` do).
+//
+// Votes take slots in arrival order: a voter reads the request's votes and
+// inserts its own at the next slot; the slot (_id) and the (request, voter)
+// pair are unique, so a lost race means "slot taken, try the next one" or
+// "you already voted". Slots are never freed below the decision, so the
+// votes read before an insert are exactly the ones before it, and
+// domain.Decide over the stored slots gives the same answer in every
+// process. Whoever sees a decided prefix inserts the decision under the
+// request's ID; exactly one insert wins, and only the winner applies the
+// effects. Refusals are replies with Error set; nothing changes then.
+//
+// Round trips (a vote that does not decide): snapshot, request, decision,
+// votes, insert, votes again, audit. A deciding vote adds the decision insert and
+// its effects.
+func (t *Tollgates) Vote(ctx context.Context, c Caller, requestID string, approve bool, comment string) (Reply, error) {
+	r, err := t.vote(ctx, c, normalizeRequestID(requestID), approve, strings.TrimSpace(comment))
+	if err != nil {
+		if isRefusal(err) {
+			metrics.TollgateVotes.WithLabelValues("refused").Inc()
+			return refusal(err), nil
+		}
+		return Reply{}, err
+	}
+	return r, nil
+}
+
+func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool, comment string) (Reply, error) {
+	if err := domain.CheckText(comment); err != nil {
+		return Reply{}, domain.Errorf(domain.Invalid, "The comment %v.", err)
+	}
+	if len(comment) > 2000 {
+		return Reply{}, domain.Errorf(domain.Invalid, "Please keep the comment under 2,000 characters.")
+	}
+	snap, err := t.st.Snapshot(ctx)
+	if err != nil {
+		return Reply{}, err
+	}
+	c = t.e.Identify(snap, c)
+	req, err := t.st.TollgateRequest(ctx, id)
+	if err != nil {
+		return Reply{}, err
+	}
+	if req.Status != domain.RequestOpen {
+		return Reply{}, t.decidedError(ctx, snap, req, nil)
+	}
+	// Withdrawn (or decided) but not settled yet: its process may still be
+	// applying the effects, or have crashed doing so.
+	if d, err := t.st.TollgateDecision(ctx, id); err == nil {
+		t.retry(ctx, snap, req, d)
+		return Reply{}, t.decidedError(ctx, snap, req, d)
+	} else if domain.ErrorCode(err) != domain.NotFound {
+		return Reply{}, err
+	}
+	board, ok := snap.Boards[req.Board]
+	if !ok {
+		return Reply{}, domain.Errorf(domain.Invalid, "Board %q of %s is no longer in the catalog; ask an admin.", req.Board, req.ID)
+	}
+	if c.Person == "" {
+		return Reply{}, domain.Errorf(domain.Forbidden, "I can't match your Slack account to a person in the catalog, so I can't count your vote on %s.", req.ID)
+	}
+	if c.Person == req.Requester {
+		return Reply{}, domain.Errorf(domain.Forbidden, "You requested %s, so you can't vote on it; %s decides.", req.ID, boardLabel(board))
+	}
+	if !board.IsMember(c.Person) {
+		return Reply{}, domain.Errorf(domain.Forbidden, "Only members of %s vote on %s (%s).", boardLabel(board), req.ID, memberList(snap, board.Members))
+	}
+	if !approve && comment == "" {
+		return Reply{}, domain.Errorf(domain.Invalid, "A rejection needs a reason: `reject %s <reason>`.", req.ID)
+	}
+
+	votes, err := t.votes(ctx, req.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	mine := domain.Vote{Request: req.ID, Voter: c.Person, Approve: approve, Comment: comment, At: t.e.now().UTC(), Source: c.Source}
+	// Each failed insert means another vote took the slot (so the loop ends
+	// by the time the board has voted) or this member already voted.
+	for attempt := 0; ; attempt++ {
+		if prev, ok := findVote(votes, c.Person); ok {
+			metrics.TollgateVotes.WithLabelValues("duplicate").Inc()
+			return Reply{}, domain.Errorf(domain.Conflict, "You already %s %s %s.", voteVerb(prev.Approve), req.ID, t.when(prev.At))
+		}
+		if out, n := domain.Decide(votes, req.Quorum); out != domain.Pending {
+			return Reply{}, t.tooLate(ctx, snap, req, votes[:n], out)
+		}
+		if attempt > len(board.Members)+1 {
+			return Reply{}, fmt.Errorf("vote on %s: no free slot after %d attempts", req.ID, attempt)
+		}
+		mine.Slot = nextSlot(votes)
+		ok, err := t.st.InsertTollgateVote(ctx, mine)
+		if err != nil {
+			return Reply{}, err
+		}
+		if ok {
+			break
+		}
+		if votes, err = t.votes(ctx, req.ID); err != nil {
+			return Reply{}, err
+		}
+	}
+	mine.ID = voteID(req.ID, mine.Slot)
+
+	// Decide over the stored slots, as every other process will.
+	if votes, err = t.votes(ctx, req.ID); err != nil {
+		return Reply{}, err
+	}
+	out, n := domain.Decide(votes, req.Quorum)
+	pos := slotIndex(votes, mine.Slot)
+	if pos < 0 || out != domain.Pending && pos >= n {
+		// Cannot happen while slots are claimed after reading the ones
+		// below; kept so that a late vote never counts.
+		t.dropVote(ctx, mine)
+		metrics.TollgateVotes.WithLabelValues("late").Inc()
+		return Reply{}, t.tooLate(ctx, snap, req, votes[:n], out)
+	}
+	var (
+		won    bool
+		winner *domain.TollgateDecision
+	)
+	if out != domain.Pending {
+		won, winner, err = t.decide(ctx, req, votes[:n], out)
+		if err != nil {
+			return Reply{}, err
+		}
+		if winner.Outcome == domain.Withdrawn {
+			// Withdrawn while this vote was on its way: it does not count.
+			t.dropVote(ctx, mine)
+			metrics.TollgateVotes.WithLabelValues("late").Inc()
+			return Reply{}, t.decidedError(ctx, snap, req, winner)
+		}
+	}
+	metrics.TollgateVotes.WithLabelValues(map[bool]string{true: "approve", false: "reject"}[approve]).Inc()
+	summary := fmt.Sprintf("%s tollgate %s (%s → %s)", voteVerb(approve), req.ID, req.From, req.To)
+	if comment != "" {
+		summary += ": " + comment
+	}
+	if err := t.st.AppendAudit(ctx, domain.AuditEntry{
+		At: mine.At, Actor: c.Person, Action: "tollgate.vote", Kind: domain.KindTollgate, Name: req.ID, Service: req.Service,
+		Summary: summary, Source: c.Source,
+	}); err != nil {
+		t.logger.Warn("audit tollgate vote", "request", req.ID, "err", err)
+	}
+	if won {
+		t.apply(ctx, snap, req, winner, true)
+	}
+	return t.voteReply(snap, req, board, votes, mine, winner), nil
+}
+
+// votes reads one request's votes in slot order.
+func (t *Tollgates) votes(ctx context.Context, id string) ([]domain.Vote, error) {
+	m, err := t.st.TollgateVotes(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	return m[id], nil
+}
+
+func (t *Tollgates) dropVote(ctx context.Context, v domain.Vote) {
+	if err := t.st.DeleteTollgateVote(ctx, v.ID); err != nil {
+		t.logger.Error("delete late tollgate vote", "vote", v.ID, "err", err)
+	}
+}
+
+// tooLate answers a vote on a request whose votes already decided it,
+// making sure the decision is recorded (its voter may have stopped before
+// recording it).
+func (t *Tollgates) tooLate(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, prefix []domain.Vote, out domain.Outcome) error {
+	won, winner, err := t.decide(ctx, req, prefix, out)
+	if err != nil {
+		return err
+	}
+	if won {
+		t.apply(ctx, snap, req, winner, true)
+	} else {
+		t.retry(ctx, snap, req, winner)
+	}
+	metrics.TollgateVotes.WithLabelValues("late").Inc()
+	return t.decidedError(ctx, snap, req, winner)
+}
+
+// decide inserts the decision; exactly one caller per request wins.
+func (t *Tollgates) decide(ctx context.Context, req *domain.TollgateRequest, prefix []domain.Vote, out domain.Outcome) (bool, *domain.TollgateDecision, error) {
+	last := prefix[len(prefix)-1]
+	d := domain.TollgateDecision{ID: req.ID, Service: req.Service, Outcome: out, By: last.Voter, At: t.e.now().UTC(),
+		Votes: prefix, Comment: last.Comment, Source: last.Source}
+	won, winner, err := t.st.DecideTollgate(ctx, d)
+	if err != nil {
+		return false, nil, err
+	}
+	if won {
+		metrics.TollgateDecisions.WithLabelValues(string(out)).Inc()
+	}
+	return won, winner, nil
+}
+
+// decidedError explains that a request is no longer open to votes.
+func (t *Tollgates) decidedError(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) error {
+	if d == nil {
+		var err error
+		if d, err = t.st.TollgateDecision(ctx, req.ID); err != nil {
+			if domain.ErrorCode(err) == domain.NotFound {
+				return domain.Errorf(domain.Conflict, "%s is %s; there is nothing to vote on.", req.ID, req.Status)
+			}
+			return err
+		}
+	}
+	return domain.Errorf(domain.Conflict, "%s is already decided: %s.", req.ID, t.outcomeText(snap, d))
+}
+
+// outcomeText says who decided what, and when: "approved by Dana (14:02)
+// and Lee (14:03)".
+func (t *Tollgates) outcomeText(snap *domain.Snapshot, d *domain.TollgateDecision) string {
+	switch d.Outcome {
+	case domain.Withdrawn:
+		return fmt.Sprintf("withdrawn by %s %s", Person(snap, d.By), t.when(d.At))
+	case domain.Rejected:
+		s := fmt.Sprintf("rejected by %s %s", Person(snap, d.By), t.when(d.At))
+		if d.Comment != "" {
+			s += fmt.Sprintf(" (%q)", d.Comment)
+		}
+		return s
+	}
+	var who []string
+	for _, v := range d.Votes {
+		if v.Approve {
+			who = append(who, fmt.Sprintf("%s %s", Person(snap, v.Voter), t.when(v.At)))
+		}
+	}
+	return "approved by " + listWithAnd(who)
+}
+
+func findVote(votes []domain.Vote, voter string) (domain.Vote, bool) {
+	for _, v := range votes {
+		if v.Voter == voter {
+			return v, true
+		}
+	}
+	return domain.Vote{}, false
+}
+
+func nextSlot(votes []domain.Vote) int {
+	if len(votes) == 0 {
+		return 0
+	}
+	return votes[len(votes)-1].Slot + 1
+}
+
+func slotIndex(votes []domain.Vote, slot int) int {
+	for i, v := range votes {
+		if v.Slot == slot {
+			return i
+		}
+	}
+	return -1
+}
+
+func voteID(request string, slot int) string { return fmt.Sprintf("%s#%d", request, slot) }
+
+func voteVerb(approve bool) string {
+	if approve {
+		return "approved"
+	}
+	return "rejected"
+}
+
+// when is a time for messages: "at 14:02" today, "on 2026-11-26 at 14:02"
+// otherwise, in the configured zone.
+func (t *Tollgates) when(at time.Time) string {
+	local, now := at.In(t.e.loc), t.e.now().In(t.e.loc)
+	if local.Format(time.DateOnly) == now.Format(time.DateOnly) {
+		return "at " + local.Format("15:04")
+	}
+	return "on " + local.Format("2006-01-02") + " at " + local.Format("15:04")
+}
+
+func listWithAnd(items []string) string {
+	switch len(items) {
+	case 0:
+		return "nobody"
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}
+
+var errStageMoved = errors.New("the service is no longer in the tollgate's from stage")
