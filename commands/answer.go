@@ -90,7 +90,7 @@ func (e *Engine) parse(snap *domain.Snapshot, c Caller, text string) *question {
 		}
 	}
 	q.iw = correctCues(q.ws, q.used)
-	q.score = scores(q.iw)
+	q.score = scores(q.ws, q.iw)
 	if r := ranked(q.score); len(r) > 0 {
 		q.top = r[0]
 	}
@@ -244,7 +244,7 @@ func (e *Engine) answer(snap *domain.Snapshot, q *question) Reply {
 		return e.portfolioAnswer(snap, q, q.pfs[0])
 	case len(q.people) > 0 || (q.caller.Person != "" && q.me() && (top == iOwner || top == iNone)):
 		return e.personAnswer(snap, q)
-	case top == iRoadmap && (q.per != nil || overdueWord(q)):
+	case top == iRoadmap && (q.per != nil || overdueWord(q) || len(askedStatuses(q)) > 0):
 		return e.roadmapList(snap, q, f)
 	case top == iVendor && (q.per != nil || has(q.ws, "contracts", "contract", "renewal", "renewals")):
 		return e.contractList(snap, q, f)
@@ -289,6 +289,9 @@ func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
 	}
 	var b strings.Builder
 	var acts []Action
+	if q.score[top] <= 1 { // "what is …" alone says nothing about what is asked
+		top = iNone
+	}
 	if top != iNone {
 		fmt.Fprintf(&b, "I understood a question about %s, but not which service it is about.", intentNames[top])
 	} else {

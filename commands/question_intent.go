@@ -71,7 +71,8 @@ var cues = []cue{
 	{"dollars", iCost, 2}, {"afford", iCost, 2}, {"financial", iCost, 2}, {"finances", iCost, 2},
 
 	{"stage", iStage, 4}, {"stages", iStage, 3}, {"lifecycle", iStage, 4}, {"phase", iStage, 3},
-	{"is it live", iStage, 2}, {"in production", iStage, 2}, {"status", iStage, 1},
+	{"live", iStage, 2}, {"in production", iStage, 3}, {"status", iStage, 1}, {"retired", iStage, 3},
+	{"retiring", iStage, 3}, {"decommissioned", iStage, 3}, {"operational", iStage, 2}, {"sunset", iStage, 3},
 
 	{"tier", iTier, 4}, {"tiers", iTier, 3}, {"critical", iTier, 3}, {"criticality", iTier, 4},
 	{"how important", iTier, 3}, {"priority", iTier, 1},
@@ -122,7 +123,7 @@ var cues = []cue{
 	{"channel", iChannel, 5}, {"slack", iChannel, 2},
 
 	{"why", iStrategy, 3}, {"purpose", iStrategy, 4}, {"strategy", iStrategy, 2}, {"available from", iStrategy, 4},
-	{"go live", iStrategy, 2}, {"went live", iStrategy, 4}, {"since when", iStrategy, 4}, {"launch", iStrategy, 2},
+	{"go live", iStrategy, 4}, {"be available", iStrategy, 5}, {"went live", iStrategy, 4}, {"since when", iStrategy, 4}, {"launch", iStrategy, 2},
 	{"launched", iStrategy, 3}, {"goal", iStrategy, 3}, {"business case", iStrategy, 2},
 
 	{"history", iHistory, 6}, {"changed", iHistory, 3}, {"audit", iHistory, 5}, {"who changed", iHistory, 6},
@@ -139,18 +140,20 @@ var cues = []cue{
 	{"what can i ask", iHelp, 6},
 }
 
-// scores adds up the cues present in ws.
-func scores(ws []string) map[intent]int {
+// scores adds up the cues present: phrases in the words as typed, single
+// words also in iw, the words with misspelt keywords corrected.
+func scores(ws, iw []string) map[intent]int {
 	s := map[intent]int{}
 	for _, c := range cues {
 		if strings.Contains(c.p, " ") {
 			if hasPhrase(ws, c.p) {
 				s[c.i] += c.w
 			}
-		} else if has(ws, c.p) {
+		} else if has(ws, c.p) || has(iw, c.p) {
 			s[c.i] += c.w
 		}
 	}
+	ws = iw
 	// "disaster recovery", "recovery time": recovery is then not about money.
 	if s[iDR] >= 4 && has(ws, "recovery") && !hasPhrase(ws, "cost recovery") && !hasPhrase(ws, "recovery rate") {
 		s[iCost] -= 2
