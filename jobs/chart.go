@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -178,9 +179,14 @@ func kpiPlot(k *KPISeries) (*plot.Plot, error) {
 	}
 	p.Legend.Add(fmt.Sprintf("target %s %s", better, trimFloat(k.Target)), target)
 	p.Legend.Top = !k.LowerIsBetter
-	// Pad the range so the target line is never on the frame.
+	// Pad the range so the target line is never on the frame, with
+	// headroom for the legend.
 	pad := math.Max((hi-lo)*0.15, math.Abs(hi)*0.0005+1e-9)
-	p.Y.Min, p.Y.Max = lo-pad, hi+pad
+	p.Y.Min, p.Y.Max = lo-pad, hi+pad+(hi-lo+2*pad)*0.3
+	if !p.Legend.Top {
+		p.Y.Min, p.Y.Max = lo-pad-(hi-lo+2*pad)*0.3, hi+pad
+	}
+	p.Y.Tick.Marker = numberTicks{}
 	p.X.Min, p.X.Max = -0.5, float64(len(k.Values))-0.5
 	p.X.Tick.Marker = monthTicks(k.Months)
 	return p, nil
@@ -206,7 +212,13 @@ func costPlot(c *CostSeries) (*plot.Plot, error) {
 	p.Legend.Add("budget", budget)
 	p.Legend.Add("actual", actual)
 	p.Legend.Top = true
-	p.Y.Min = 0
+	top := 0.0
+	for i := range c.Months {
+		top = math.Max(top, math.Max(c.Budget[i], c.Actual[i]))
+	}
+	p.Y.Min, p.Y.Max = 0, math.Max(top*1.3, 1)
+	p.Y.Tick.Marker = numberTicks{}
+	p.X.Min, p.X.Max = -0.7, float64(len(c.Months))-0.3
 	p.X.Tick.Marker = monthTicks(c.Months)
 	return p, nil
 }
@@ -226,5 +238,51 @@ func monthTicks(months []string) plot.ConstantTicks {
 }
 
 func trimFloat(v float64) string {
-	return fmt.Sprintf("%g", v)
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// numberTicks labels the default ticks in plain decimals (99.95, 20,000
+// as 20000) rather than gonum's exponent form for narrow ranges.
+type numberTicks struct{}
+
+func (numberTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	step := math.Inf(1)
+	prev := math.NaN()
+	for _, t := range ticks {
+		if t.Label == "" {
+			continue
+		}
+		if !math.IsNaN(prev) {
+			step = math.Min(step, t.Value-prev)
+		}
+		prev = t.Value
+	}
+	if math.IsInf(step, 1) || step <= 0 {
+		step = math.Max(math.Abs(hi-lo), 1)
+	}
+	// The fewest decimals that show every labelled value exactly.
+	decimals := 0
+	for ; decimals < 8; decimals++ {
+		exact := true
+		for _, t := range ticks {
+			if t.Label == "" {
+				continue
+			}
+			r, _ := strconv.ParseFloat(strconv.FormatFloat(t.Value, 'f', decimals, 64), 64)
+			if math.Abs(r-t.Value) > step*1e-3 {
+				exact = false
+				break
+			}
+		}
+		if exact {
+			break
+		}
+	}
+	for i, t := range ticks {
+		if t.Label != "" {
+			ticks[i].Label = strconv.FormatFloat(t.Value, 'f', decimals, 64)
+		}
+	}
+	return ticks
 }
