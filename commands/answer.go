@@ -248,8 +248,34 @@ func (e *Engine) answer(snap *domain.Snapshot, q *question) Reply {
 		return e.roadmapList(snap, q, f)
 	case top == iVendor && (q.per != nil || has(q.ws, "contracts", "contract", "renewal", "renewals")):
 		return e.contractList(snap, q, f)
+	case top == iVendor && len(productWords(snap, q)) > 0: // "which vendor provides the firewalls"
+		return e.contractList(snap, q, f)
 	}
 	return e.unsure(snap, q, top)
+}
+
+// productWords are the words of the question, not otherwise understood,
+// that appear in a vendor product's name ("firewalls" in "PA-3400 firewalls").
+func productWords(snap *domain.Snapshot, q *question) []string {
+	var out []string
+	for i, w := range q.ws {
+		if q.used[i] || len(w) < 4 || vocabulary(w) {
+			continue
+		}
+		stem := strings.TrimSuffix(w, "s")
+		for _, n := range snap.ServiceNames() {
+			for _, v := range snap.Services[n].VendorProducts {
+				for _, pw := range words(v.Product) {
+					if pw == w || strings.TrimSuffix(pw, "s") == stem {
+						if !slices.Contains(out, w) {
+							out = append(out, w)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // me reports whether the asker talks about themselves ("which services do I own").

@@ -73,6 +73,7 @@ var cues = []cue{
 	{"stage", iStage, 4}, {"stages", iStage, 3}, {"lifecycle", iStage, 4}, {"phase", iStage, 3},
 	{"live", iStage, 2}, {"in production", iStage, 3}, {"status", iStage, 1}, {"retired", iStage, 3},
 	{"retiring", iStage, 3}, {"decommissioned", iStage, 3}, {"operational", iStage, 2}, {"sunset", iStage, 3},
+	{"design", iStage, 2}, {"transition", iStage, 2}, {"operate", iStage, 2}, {"improve", iStage, 2}, {"retirement", iStage, 3},
 
 	{"tier", iTier, 4}, {"tiers", iTier, 3}, {"critical", iTier, 3}, {"criticality", iTier, 4},
 	{"how important", iTier, 3}, {"priority", iTier, 1},

@@ -395,6 +395,7 @@ type contractRow struct {
 func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters) Reply {
 	vendors := f.vendors
 	f.vendors = nil
+	products := productWords(snap, q)
 	var rows []contractRow
 	for _, n := range snap.ServiceNames() {
 		s := snap.Services[n]
@@ -406,6 +407,11 @@ func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters)
 				continue
 			}
 			if q.per != nil && !q.per.contains(v.ContractEnds) {
+				continue
+			}
+			if len(products) > 0 && !slices.ContainsFunc(words(v.Product), func(pw string) bool {
+				return slices.ContainsFunc(products, func(w string) bool { return strings.TrimSuffix(pw, "s") == strings.TrimSuffix(w, "s") })
+			}) {
 				continue
 			}
 			rows = append(rows, contractRow{s, v})
@@ -438,6 +444,9 @@ func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	var cond []string
 	if len(vendors) > 0 {
 		cond = append(cond, "with "+orWords(vendors))
+	}
+	if len(products) > 0 {
+		cond = append(cond, "for "+orWords(products))
 	}
 	cond = append(cond, e.criteriaForContracts(snap, f)...)
 	if q.per != nil {

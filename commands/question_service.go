@@ -640,9 +640,13 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 	}
 	if len(picked) == 0 {
 		fact := fmt.Sprintf("%s has no roadmap items %s.", s.Label(), strings.Join(cond, ", "))
+		after := q.today
+		if q.per != nil && after.Before(q.per.to) {
+			after = q.per.to.AddDays(1)
+		}
 		for _, it := range items {
-			if it.Status != "done" && !it.Due.Before(q.today) {
-				fact += fmt.Sprintf(" The next one due is %s (%s, due %s).", it.Title, orNotSet(it.Status), it.Due)
+			if it.Status != "done" && !it.Due.Before(after) {
+				fact += fmt.Sprintf(" The next one after that is %s (%s, due %s).", it.Title, orNotSet(it.Status), it.Due)
 				break
 			}
 		}
