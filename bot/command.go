@@ -1,0 +1,93 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/slack-go/slack"
+
+	"github.com/itspm/itspm/commands"
+)
+
+// serveCommand acknowledges a slash command at once; the answer follows
+// through the response_url.
+func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request) {
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil || cmd.UserID == "" {
+		http.Error(w, "bad slash command", http.StatusBadRequest)
+		return
+	}
+	if msg := s.acceptCommand(cmd); msg != nil {
+		setOutcome(w, "busy")
+		writeJSON(w, msg)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// immediate is a message in the acknowledgement itself (HTTP body or
+// Socket Mode ack payload).
+type immediate struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+// acceptCommand queues a slash command. It returns the message to put in
+// the acknowledgement when the work cannot be taken now.
+func (s *Server) acceptCommand(cmd slack.SlashCommand) *immediate {
+	err := s.spawn("command", func(ctx context.Context) { s.runCommand(ctx, cmd) })
+	if err != nil {
+		return &immediate{ResponseType: slack.ResponseTypeEphemeral, Text: busyText(err)}
+	}
+	return nil
+}
+
+func (s *Server) runCommand(ctx context.Context, cmd slack.SlashCommand) {
+	// Slack does not retry slash commands over HTTP, but Socket Mode
+	// redelivers unacknowledged envelopes; trigger_id names the invocation.
+	if cmd.TriggerID != "" && !s.claim(ctx, "commands", "cmd:"+cmd.TriggerID) {
+		return
+	}
+	c := commands.Caller{SlackUser: cmd.UserID, Source: source("/itspm", cmd.ChannelID)}
+	reply := s.answer(ctx, c, cmd.Text)
+	s.reply(ctx, cmd.ResponseURL, cmd.ChannelID, cmd.UserID, reply)
+}
+
+// reply answers the person who asked: through the response_url when there
+// is one, else ephemerally in the channel, else in their DM.
+func (s *Server) reply(ctx context.Context, responseURL, channel, user string, r commands.Reply) {
+	var err error
+	switch {
+	case responseURL != "":
+		err = s.sender.Respond(ctx, responseURL, r)
+	case channel != "" && !r.InChannel:
+		err = s.sender.Ephemeral(ctx, channel, user, r)
+	case channel != "":
+		_, _, err = s.sender.Post(ctx, channel, r)
+	default:
+		_, _, err = s.sender.Post(ctx, user, r)
+	}
+	if err != nil {
+		s.logger.Error("reply to slack failed", "user", user, "channel", channel, "err", err)
+	}
+}
+
+// source describes where a request came from, for the audit trail.
+func source(what, channel string) string {
+	if channel == "" {
+		return "slack " + what
+	}
+	return "slack " + what + " in " + channel
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encode", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}

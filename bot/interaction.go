@@ -1,0 +1,238 @@
+package bot
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/itspm/itspm/commands"
+)
+
+// Callback IDs of the modals and shortcut the bot owns.
+const (
+	CallbackTollgateReject = "tollgate_reject" // modal: reason for a rejection
+	CallbackFind           = "itspm_find"      // global shortcut and its modal
+)
+
+// Block and action IDs of the modal inputs.
+const (
+	inputReason = "reason"
+	inputQuery  = "query"
+)
+
+// serveInteraction acknowledges block_actions, view_submission and
+// shortcuts (the payload= form field); the work follows.
+func (s *Server) serveInteraction(w http.ResponseWriter, r *http.Request) {
+	// The verifier restored the body, so the form can be parsed here.
+	cb, err := slack.InteractionCallbackParse(r)
+	if err != nil {
+		http.Error(w, "bad interaction payload", http.StatusBadRequest)
+		return
+	}
+	if ack := s.acceptInteraction(cb); ack != nil {
+		writeJSON(w, ack)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// viewErrors is a view_submission answer that keeps the modal open with a
+// message under the named input blocks.
+type viewErrors struct {
+	ResponseAction string            `json:"response_action"`
+	Errors         map[string]string `json:"errors"`
+}
+
+// acceptInteraction queues the work of an interaction and returns what
+// the acknowledgement must carry (nil: nothing). Unknown payloads are
+// acknowledged and ignored.
+func (s *Server) acceptInteraction(cb slack.InteractionCallback) any {
+	user := cb.User.ID
+	if user == "" {
+		return nil
+	}
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		for _, a := range cb.ActionCallback.BlockActions {
+			s.acceptAction(cb, a)
+		}
+	case slack.InteractionTypeViewSubmission:
+		return s.acceptSubmission(cb)
+	case slack.InteractionTypeShortcut:
+		if cb.CallbackID == CallbackFind {
+			s.spawnOrDrop("shortcut", func(ctx context.Context) {
+				if err := s.sender.OpenModal(ctx, cb.TriggerID, findModal()); err != nil {
+					s.logger.Error("open find modal", "user", user, "err", err)
+				}
+			})
+		}
+	}
+	return nil
+}
+
+func (s *Server) spawnOrDrop(kind string, fn func(ctx context.Context)) {
+	if err := s.spawn(kind, fn); err != nil {
+		s.logger.Warn("interaction dropped", "kind", kind, "reason", err)
+	}
+}
+
+// channelOf is where an interaction happened ("" for the App Home).
+func channelOf(cb slack.InteractionCallback) string {
+	if cb.Channel.ID != "" {
+		return cb.Channel.ID
+	}
+	return cb.Container.ChannelID
+}
+
+func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction) {
+	user, channel := cb.User.ID, channelOf(cb)
+	caller := commands.Caller{SlackUser: user, Source: source("button", channel)}
+	// Button answers are for the clicker only.
+	respond := func(ctx context.Context, r commands.Reply) {
+		r.InChannel = false
+		s.reply(ctx, cb.ResponseURL, channel, user, r)
+	}
+	var work func(ctx context.Context)
+	switch actionBase(a.ActionID) {
+	case ActionRunCommand:
+		work = func(ctx context.Context) {
+			respond(ctx, s.answer(ctx, caller, a.Value))
+		}
+	case ActionTollgateApprove:
+		work = func(ctx context.Context) {
+			respond(ctx, s.vote(ctx, caller, a.Value, true, ""))
+		}
+	case ActionTollgateReject:
+		work = func(ctx context.Context) {
+			// The trigger_id expires after 3 s: open the modal first.
+			if err := s.sender.OpenModal(ctx, cb.TriggerID, rejectModal(a.Value)); err != nil {
+				s.logger.Error("open reject modal", "user", user, "err", err)
+				respond(ctx, commands.Reply{Error: true, Text: "Could not open the rejection form; type `reject " + a.Value + " <reason>` instead."})
+			}
+		}
+	default:
+		return
+	}
+	key := ""
+	if cb.TriggerID != "" {
+		key = "act:" + cb.TriggerID + ":" + a.ActionID
+	}
+	err := s.spawn("action", func(ctx context.Context) {
+		if key != "" && !s.claim(ctx, "interactions", key) {
+			return
+		}
+		work(ctx)
+	})
+	if err != nil && cb.ResponseURL != "" {
+		s.spawnNotice(func(ctx context.Context) {
+			_ = s.sender.Respond(ctx, cb.ResponseURL, commands.Reply{Error: true, Text: busyText(err)})
+		})
+	}
+}
+
+func (s *Server) vote(ctx context.Context, c commands.Caller, id string, approve bool, comment string) commands.Reply {
+	r, err := s.engine.Vote(ctx, c, strings.TrimSpace(id), approve, comment)
+	if err != nil {
+		return commands.ErrorReply(s.logger, err)
+	}
+	return r
+}
+
+// acceptSubmission validates a modal synchronously (Slack shows errors
+// only in the acknowledgement) and queues the rest.
+func (s *Server) acceptSubmission(cb slack.InteractionCallback) any {
+	user := cb.User.ID
+	caller := commands.Caller{SlackUser: user, Source: source("modal", "")}
+	var work func(ctx context.Context)
+	var field string
+	switch cb.View.CallbackID {
+	case CallbackTollgateReject:
+		field = inputReason
+		reason := inputValue(cb, inputReason)
+		if reason == "" {
+			return viewErrors{ResponseAction: "errors", Errors: map[string]string{inputReason: "Please give a reason"}}
+		}
+		id := cb.View.PrivateMetadata
+		work = func(ctx context.Context) {
+			s.reply(ctx, "", "", user, s.vote(ctx, caller, id, false, reason))
+		}
+	case CallbackFind:
+		field = inputQuery
+		q := inputValue(cb, inputQuery)
+		if q == "" {
+			return viewErrors{ResponseAction: "errors", Errors: map[string]string{inputQuery: "Type something to look for"}}
+		}
+		work = func(ctx context.Context) {
+			s.reply(ctx, "", "", user, s.answer(ctx, caller, "find "+q))
+		}
+	default:
+		return nil
+	}
+	key := ""
+	if cb.TriggerID != "" {
+		key = "view:" + cb.TriggerID
+	} else if cb.View.ID != "" {
+		key = "view:" + cb.View.ID + ":" + cb.View.Hash
+	}
+	err := s.spawn("submission", func(ctx context.Context) {
+		if key != "" && !s.claim(ctx, "interactions", key) {
+			return
+		}
+		work(ctx)
+	})
+	if err != nil {
+		// Keep the modal open so nothing typed is lost.
+		return viewErrors{ResponseAction: "errors", Errors: map[string]string{field: busyText(err)}}
+	}
+	return nil
+}
+
+// inputValue is the trimmed text of the modal input whose block and action
+// IDs are both id.
+func inputValue(cb slack.InteractionCallback, id string) string {
+	if cb.View.State == nil {
+		return ""
+	}
+	return strings.TrimSpace(cb.View.State.Values[id][id].Value)
+}
+
+func plainText(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+// rejectModal asks for the reason of a rejection; private_metadata carries
+// the request ID to the submission.
+func rejectModal(requestID string) slack.ModalViewRequest {
+	input := slack.NewPlainTextInputBlockElement(plainText("What is missing or wrong?"), inputReason)
+	input.Multiline = true
+	input.MaxLength = 2000
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      CallbackTollgateReject,
+		PrivateMetadata: requestID,
+		Title:           plainText("Reject tollgate"),
+		Submit:          plainText("Reject"),
+		Close:           plainText("Cancel"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			mdSection("Rejecting *" + Escape(clip(requestID, 200)) + "*. The requester and the board will see your reason."),
+			slack.NewInputBlock(inputReason, plainText("Reason"), nil, input),
+		}},
+	}
+}
+
+// findModal is the "Find a service" shortcut's search box.
+func findModal() slack.ModalViewRequest {
+	input := slack.NewPlainTextInputBlockElement(plainText("payroll, finance, SAP…"), inputQuery)
+	return slack.ModalViewRequest{
+		Type:       slack.VTModal,
+		CallbackID: CallbackFind,
+		Title:      plainText("Find a service"),
+		Submit:     plainText("Find"),
+		Close:      plainText("Cancel"),
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			slack.NewInputBlock(inputQuery, plainText("Name, alias, tag or words from the description"), nil, input),
+		}},
+	}
+}
