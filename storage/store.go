@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -30,6 +31,9 @@ type Config struct {
 	DataDir  string // embedded store files; default "./data"
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Monitor, when set, observes every command sent to the server
+	// (benchmarks count round trips with it).
+	Monitor *event.CommandMonitor
 }
 
 // Collection names.
@@ -81,7 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		uri = srv.URI()
 	}
-	st, err := Connect(ctx, uri, cfg.Database, cfg.Logger)
+	st, err := connect(ctx, uri, cfg.Database, cfg.Logger, cfg.Monitor)
 	if err != nil {
 		if srv != nil {
 			srv.Close()
@@ -95,6 +99,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Connect opens a store on a running server.
 func Connect(ctx context.Context, uri, database string, logger *slog.Logger) (*Store, error) {
+	return connect(ctx, uri, database, logger, nil)
+}
+
+func connect(ctx context.Context, uri, database string, logger *slog.Logger, monitor *event.CommandMonitor) (*Store, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -102,6 +110,9 @@ func Connect(ctx context.Context, uri, database string, logger *slog.Logger) (*S
 		SetServerSelectionTimeout(5 * time.Second).
 		SetConnectTimeout(5 * time.Second).
 		SetAppName("itspm")
+	if monitor != nil {
+		opts.SetMonitor(monitor)
+	}
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to MongoDB: %s", redact(err, uri))
@@ -207,8 +218,13 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		if len(models) == 0 {
 			continue
 		}
-		if _, err := s.db.Collection(col).Indexes().CreateMany(ctx, models); err != nil {
-			return fmt.Errorf("create indexes on %s: %w", col, err)
+		// One index per call: FerretDB 1.24 crashes the connection when one
+		// createIndexes call re-creates two or more existing compound
+		// indexes (every start after the first).
+		for _, m := range models {
+			if _, err := s.db.Collection(col).Indexes().CreateOne(ctx, m); err != nil {
+				return fmt.Errorf("create indexes on %s: %w", col, err)
+			}
 		}
 	}
 	return nil
