@@ -207,7 +207,10 @@ func orWords(items []string) string {
 
 // keep reports whether s passes the filters, and the details that show why.
 func (e *Engine) keep(snap *domain.Snapshot, f listFilters, s *domain.Service) (bool, []string) {
-	today := e.Today()
+	return keepService(snap, f, s, e.Today())
+}
+
+func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today domain.Date) (bool, []string) {
 	var details []string
 	if len(f.owners) > 0 && !slices.Contains(f.owners, s.Owner) {
 		return false, nil

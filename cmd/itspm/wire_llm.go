@@ -1,5 +1,18 @@
 package main
 
-// wireAsker enables LLM answers on a.engine when OPENAI_API_KEY is set.
-// Built by the questions work.
-func wireAsker(a *app) {}
+import "github.com/itspm/itspm/commands"
+
+// wireAsker enables LLM answers on a.engine when OPENAI_API_KEY is set; the
+// built-in parser answers otherwise, and whenever the LLM fails.
+func wireAsker(a *app) {
+	if a.cfg.OpenAIKey == "" {
+		return
+	}
+	a.engine.SetAsker(commands.NewLLM(commands.LLMConfig{
+		APIKey:  a.cfg.OpenAIKey,
+		BaseURL: a.cfg.OpenAIBaseURL,
+		Model:   a.cfg.OpenAIModel,
+		Logger:  a.logger,
+	}, a.engine.Reader()))
+	a.logger.Info("LLM answers enabled", "model", a.cfg.OpenAIModel, "base_url_set", a.cfg.OpenAIBaseURL != "")
+}
