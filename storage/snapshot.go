@@ -17,7 +17,8 @@ import (
 // Entries are numbered 1, 2, 3… and each number is claimed by a unique
 // insert, so every process sees every change in order by probing seq+1.
 type change struct {
-	Seq  int64               `bson:"_id"`
+	ID   string              `bson:"_id"` // seqID(Seq): the embedded store only pushes string _id lookups down to SQLite
+	Seq  int64               `bson:"seq"`
 	At   time.Time           `bson:"at"`
 	Docs map[string][]string `bson:"docs,omitempty"` // kind → names
 	All  bool                `bson:"all,omitempty"`
@@ -56,6 +57,9 @@ func (s *Store) Snapshot(ctx context.Context) (*domain.Snapshot, error) {
 	s.snap = snap
 	return snap.Snapshot, nil
 }
+
+// seqID is the _id of change number seq; zero-padded so ids sort by number.
+func seqID(seq int64) string { return fmt.Sprintf("c%015d", seq) }
 
 func (s *Store) lastSeq(ctx context.Context) (int64, error) {
 	var c change
@@ -139,7 +143,7 @@ func (s *Store) refresh(ctx context.Context, snap *cached) (*cached, error) {
 	var pending []change
 	for seq := snap.seq + 1; ; seq++ {
 		var c change
-		err := col.FindOne(ctx, bson.D{{Key: "_id", Value: seq}}).Decode(&c)
+		err := col.FindOne(ctx, bson.D{{Key: "_id", Value: seqID(seq)}}).Decode(&c)
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			break
 		}
@@ -244,7 +248,7 @@ func (s *Store) announce(ctx context.Context, docs map[string][]string) error {
 			seq = max(seq, last)
 		}
 		seq++
-		c.Seq = seq
+		c.Seq, c.ID = seq, seqID(seq)
 		_, err := col.InsertOne(ctx, c)
 		if err == nil {
 			return nil
@@ -254,4 +258,22 @@ func (s *Store) announce(ctx context.Context, docs map[string][]string) error {
 		}
 	}
 	return errors.New("write change log: too much contention")
+}
+
+// PruneChanges deletes change-log entries older than before, keeping the
+// newest so that sequence numbers keep growing. Processes whose snapshot is
+// older than the pruned entries reload in full (snapshotLife bounds that).
+func (s *Store) PruneChanges(ctx context.Context, before time.Time) (int64, error) {
+	last, err := s.lastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.db.Collection(colChanges).DeleteMany(ctx, bson.D{
+		{Key: "at", Value: bson.D{{Key: "$lt", Value: before.UTC()}}},
+		{Key: "_id", Value: bson.D{{Key: "$lt", Value: seqID(last)}}},
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune change log: %w", unavailable(err))
+	}
+	return res.DeletedCount, nil
 }

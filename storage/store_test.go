@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -155,5 +156,43 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	}
 	if want := "newer itspm"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %q does not mention %q", err, want)
+	}
+}
+
+func TestPruneChangesKeepsTheNewest(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	if _, err := st.Apply(ctx, smallCatalog(), "tester", "test"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := st.UpdateService(ctx, "identity", domain.AuditEntry{Actor: "t"}, func(s *domain.Service) error {
+			s.Description = fmt.Sprint(i)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := st.PruneChanges(ctx, time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Fatalf("pruned %d, want 3 (all but the newest of 4)", n)
+	}
+	// Writers keep numbering after the newest, and readers keep up.
+	other := storetest.NewNamed(t, st.DB().Name(), nil)
+	if _, err := st.UpdateService(ctx, "identity", domain.AuditEntry{Actor: "t"}, func(s *domain.Service) error {
+		s.Description = "after prune"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := other.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := snap.Services["identity"].Description; got != "after prune" {
+		t.Fatalf("description %q after prune", got)
 	}
 }
