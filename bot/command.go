@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -57,6 +58,8 @@ func (s *Server) runCommand(ctx context.Context, cmd slack.SlashCommand) {
 // reply answers the person who asked: through the response_url when there
 // is one, else ephemerally in the channel, else in their DM.
 func (s *Server) reply(ctx context.Context, responseURL, channel, user string, r commands.Reply) {
+	ctx, cancel := afterwords(ctx)
+	defer cancel()
 	var err error
 	switch {
 	case responseURL != "":
@@ -71,6 +74,16 @@ func (s *Server) reply(ctx context.Context, responseURL, channel, user string, r
 	if err != nil {
 		s.logger.Error("reply to slack failed", "user", user, "channel", channel, "err", err)
 	}
+}
+
+// afterwords gives a reply a few seconds of its own when the work's
+// context already ended (timeout, shutdown), so the person still learns
+// that their request failed.
+func afterwords(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
 }
 
 // source describes where a request came from, for the audit trail.

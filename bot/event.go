@@ -125,6 +125,8 @@ func (s *Server) acceptEvent(eventID string, inner slackevents.EventsAPIInnerEve
 }
 
 func (s *Server) postAnswer(ctx context.Context, channel, thread string, r commands.Reply) {
+	ctx, cancel := afterwords(ctx)
+	defer cancel()
 	if _, _, err := s.sender.PostThread(ctx, channel, thread, r); err != nil {
 		s.logger.Error("answer in slack failed", "channel", channel, "err", err)
 	}

@@ -138,11 +138,16 @@ func (s *Sender) PostThread(ctx context.Context, to, threadTS string, r commands
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
 	err = s.call(ctx, "chat.postMessage", false, channel, func() error {
-		var err error
-		channel, ts, err = s.api.PostMessageContext(ctx, channel, opts...)
+		ch, t, err := s.api.PostMessageContext(ctx, channel, opts...)
+		if err == nil {
+			channel, ts = ch, t
+		}
 		return err
 	})
-	return channel, ts, err
+	if err != nil {
+		return "", "", err
+	}
+	return channel, ts, nil
 }
 
 // Update replaces a message posted earlier (idempotent, so server errors
