@@ -97,6 +97,7 @@ type envConfig struct {
 	workers int
 	apiURL  func(*fakeslack.Server) string
 	app     string // app-level token
+	flow    bool   // wire the tollgate workflow, delivering through the sender
 }
 
 func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
@@ -131,6 +132,9 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 	e.sender = bot.NewSender(bot.NewClient("xoxb-test", cfg.app, apiURL), bot.SenderOptions{
 		Logger: quietLogger(), Pace: -1, Sleep: e.sleeps.sleep,
 	})
+	if cfg.flow {
+		e.engine.SetWorkflow(commands.NewTollgates(e.engine, st, e.sender, commands.TollgateOptions{Logger: quietLogger()}))
+	}
 	var store bot.Store = st
 	if cfg.store != nil {
 		store = cfg.store
@@ -317,4 +321,13 @@ func blocksText(raw json.RawMessage) string {
 	}
 	walk(v)
 	return b.String()
+}
+
+func decodeBlocks(t testing.TB, raw []byte) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("blocks: %v", err)
+	}
+	return out
 }

@@ -303,7 +303,7 @@ func (s *Sender) ResolveUser(ctx context.Context, p domain.Person) (string, erro
 		return err
 	})
 	if err != nil {
-		if isSlackError(err, "users_not_found") {
+		if IsSlackError(err, "users_not_found") {
 			return "", domain.Errorf(domain.NotFound, "No Slack user has the email of %s.", p.Label())
 		}
 		return "", err
@@ -448,7 +448,8 @@ func transient(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
-func isSlackError(err error, code string) bool {
+// IsSlackError reports whether err is Slack answering {"ok":false,"error":code}.
+func IsSlackError(err error, code string) bool {
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
 		return se.Err == code

@@ -47,7 +47,9 @@ func (e *Engine) Home(ctx context.Context, c Caller) (Reply, error) {
 		r.Sections = append(r.Sections, Section{Heading: "Services in portfolios you manage", Lines: homeServiceLines(snap, managed)})
 	}
 	if e.flow != nil {
-		r.Sections = append(r.Sections, e.homeApprovals(ctx, c)...)
+		secs, votes := e.homeApprovals(ctx, c)
+		r.Sections = append(r.Sections, secs...)
+		r.Actions = append(r.Actions, votes...)
 	}
 	mine := append(append([]*domain.Service(nil), owned...), managed...)
 	if up := upcoming(mine, today); len(up) > 0 {
@@ -99,14 +101,13 @@ func homeServiceLines(snap *domain.Snapshot, list []*domain.Service) []string {
 }
 
 // homeApprovals is "tollgates mine" folded into the home: its text and
-// sections under one heading, its buttons (Approve/Reject) kept out since
-// the home lists them per request in the sections.
-func (e *Engine) homeApprovals(ctx context.Context, c Caller) []Section {
+// sections under one heading, and its Approve/Reject buttons.
+func (e *Engine) homeApprovals(ctx context.Context, c Caller) ([]Section, []Action) {
 	heading := "Waiting for your vote"
 	rep, err := e.Handle(ctx, c, "tollgates mine")
 	if err != nil {
 		text, _ := ErrorText(err)
-		return []Section{{Heading: heading, Text: text}}
+		return []Section{{Heading: heading, Text: text}}, nil
 	}
 	var out []Section
 	if rep.Text != "" || len(rep.Sections) == 0 {
@@ -122,7 +123,13 @@ func (e *Engine) homeApprovals(ctx context.Context, c Caller) []Section {
 		}
 		out = append(out, s)
 	}
-	return out
+	var votes []Action
+	for _, a := range rep.Actions {
+		if a.ID != "" {
+			votes = append(votes, a)
+		}
+	}
+	return out, votes
 }
 
 // due is one upcoming item, for sorting by date.
