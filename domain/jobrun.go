@@ -81,6 +81,17 @@ type DeliveryLease struct {
 	Until    time.Time `bson:"until" json:"until"`
 }
 
+// OutboxBatch lists the deliveries one run enqueued. The batches are the
+// sender's work list: a small collection it can read whole, where the
+// outbox itself is read only by _id (the one fast lookup on the embedded
+// store). A batch is removed once all its deliveries are delivered.
+type OutboxBatch struct {
+	ID        string    `bson:"_id" json:"id"` // the JobRun ID
+	Job       string    `bson:"job" json:"job"`
+	IDs       []string  `bson:"ids" json:"ids"`
+	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
+}
+
 // DeliveryStats counts a job's deliveries by status.
 type DeliveryStats struct {
 	Pending   int `json:"pending"`

@@ -31,11 +31,12 @@ type Store interface {
 	LatestJobRuns(ctx context.Context, jobs []string, manual bool) (map[string]domain.JobRun, error)
 	JobRun(ctx context.Context, id string) (domain.JobRun, bool, error)
 
-	EnqueueDeliveries(ctx context.Context, ds []domain.Delivery) (int, error)
-	PendingDeliveries(ctx context.Context, now time.Time, prefix string, limit int) ([]domain.Delivery, error)
+	EnqueueDeliveries(ctx context.Context, batch domain.OutboxBatch, ds []domain.Delivery) (int, error)
+	OutboxBatches(ctx context.Context) ([]domain.OutboxBatch, error)
+	CloseOutboxBatch(ctx context.Context, id string) error
+	Delivery(ctx context.Context, id string) (domain.Delivery, bool, error)
 	ClaimDelivery(ctx context.Context, l domain.DeliveryLease) (bool, error)
 	UpdateDelivery(ctx context.Context, d domain.Delivery) error
-	DeliveryStats(ctx context.Context) (map[string]domain.DeliveryStats, error)
 	PruneJobRecords(ctx context.Context, before time.Time) (int64, error)
 }
 

@@ -414,7 +414,7 @@ func (s *Scheduler) run(ctx context.Context, e *entry, occ Occurrence, attempt i
 	msgs, jobErr := s.collect(rctx, e, occ)
 	if jobErr == nil && e.maintain == nil {
 		res.Messages = msgs
-		res.Enqueued, res.Skipped, jobErr = s.enqueue(rctx, occ, msgs)
+		res.Enqueued, res.Skipped, jobErr = s.enqueue(rctx, occ, id, msgs)
 	}
 	var pe *panicError
 	switch {
@@ -469,9 +469,9 @@ func (s *Scheduler) collect(ctx context.Context, e *entry, occ Occurrence) (msgs
 }
 
 // enqueue writes the messages to the outbox under occurrence/recipient
-// keys, in one insert; keys already present (an earlier attempt of the
-// same occurrence) are skipped.
-func (s *Scheduler) enqueue(ctx context.Context, occ Occurrence, msgs []Message) (enqueued, skipped int, err error) {
+// keys, with the run's batch listing them; keys already present (an
+// earlier attempt of the same occurrence) are skipped.
+func (s *Scheduler) enqueue(ctx context.Context, occ Occurrence, runID string, msgs []Message) (enqueued, skipped int, err error) {
 	now := s.o.Now().UTC()
 	base := occ.ID()
 	ds := make([]domain.Delivery, 0, len(msgs))
@@ -498,7 +498,11 @@ func (s *Scheduler) enqueue(ctx context.Context, occ Occurrence, msgs []Message)
 	if len(ds) == 0 {
 		return 0, skipped, nil
 	}
-	n, err := s.o.Store.EnqueueDeliveries(ctx, ds)
+	batch := domain.OutboxBatch{ID: runID, Job: occ.Job, CreatedAt: now}
+	for _, d := range ds {
+		batch.IDs = append(batch.IDs, d.ID)
+	}
+	n, err := s.o.Store.EnqueueDeliveries(ctx, batch, ds)
 	if err != nil {
 		return n, skipped, err
 	}

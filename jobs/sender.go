@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +37,6 @@ type SenderOptions struct {
 	// Backoff is the wait after the first failure, doubling each time up to
 	// an hour (default 30s).
 	Backoff time.Duration
-	Batch   int           // records read per pass (default 200)
 	Poll    time.Duration // how often to look for work from other replicas (default 10s)
 	Render  func(Chart) ([]byte, error)
 }
@@ -56,8 +56,9 @@ type Sender struct {
 
 	kick chan struct{}
 
-	mu    sync.Mutex           // guards ready
-	ready map[string]time.Time // recipient → earliest next post (pacing, Retry-After)
+	mu       sync.Mutex           // guards ready and finished
+	ready    map[string]time.Time // recipient → earliest next post (pacing, Retry-After)
+	finished map[string]string    // delivery → delivered or failed, so passes skip them
 
 	passMu sync.Mutex // one pass at a time
 
@@ -103,16 +104,13 @@ func NewSender(o SenderOptions) *Sender {
 	if o.Backoff <= 0 {
 		o.Backoff = 30 * time.Second
 	}
-	if o.Batch <= 0 {
-		o.Batch = 200
-	}
 	if o.Poll <= 0 {
 		o.Poll = 10 * time.Second
 	}
 	if o.Render == nil {
 		o.Render = RenderChart
 	}
-	s := &Sender{o: o, kick: make(chan struct{}, 1), ready: map[string]time.Time{}}
+	s := &Sender{o: o, kick: make(chan struct{}, 1), ready: map[string]time.Time{}, finished: map[string]string{}}
 	s.workCtx, s.workCancel = context.WithCancel(context.Background())
 	return s
 }
@@ -136,11 +134,11 @@ func (s *Sender) loop(ctx context.Context) {
 	defer close(s.done)
 	for ctx.Err() == nil {
 		wait := s.o.Poll
-		next, err := s.pass(ctx, "")
+		res, err := s.pass(ctx, "")
 		if err != nil {
 			s.o.Logger.Error("jobs: outbox pass failed", "err", err)
-		} else if !next.IsZero() {
-			wait = min(wait, max(next.Sub(s.o.Now()), 0))
+		} else if !res.Next.IsZero() {
+			wait = min(wait, max(res.Next.Sub(s.o.Now()), 0))
 		}
 		select {
 		case <-ctx.Done():
@@ -167,53 +165,134 @@ func (s *Sender) Stop(ctx context.Context) error {
 	}
 }
 
-// Pass delivers every pending record (with IDs starting with prefix, when
-// set) that is ready now, and returns when to look again: the earliest
-// time a skipped record (leased elsewhere, or its recipient paced) becomes
-// ready, zero when nothing is waiting.
-func (s *Sender) Pass(ctx context.Context, prefix string) (time.Time, error) {
+// PassResult says what a pass left behind.
+type PassResult struct {
+	Next    time.Time // when a skipped delivery becomes ready (zero: none waiting)
+	Pending int       // deliveries still pending in the batches looked at
+	Failed  int       // deliveries that failed for good
+}
+
+// Pass delivers every pending record (of batches whose run ID starts with
+// prefix, when set) that is ready now: not leased by another sender, not
+// backing off, its recipient not paced.
+func (s *Sender) Pass(ctx context.Context, prefix string) (PassResult, error) {
 	return s.pass(ctx, prefix)
 }
 
-func (s *Sender) pass(stopCtx context.Context, prefix string) (time.Time, error) {
+// batchGrace is how long a listed delivery may be missing: the batch is
+// written just before its records, so a reader can see it first.
+const batchGrace = 10 * time.Minute
+
+func (s *Sender) pass(stopCtx context.Context, prefix string) (PassResult, error) {
 	s.passMu.Lock()
 	defer s.passMu.Unlock()
-	ctx := s.workCtx
-	now := s.o.Now()
-	ds, err := s.o.Store.PendingDeliveries(ctx, now, prefix, s.o.Batch)
-	if err != nil {
-		return time.Time{}, err
-	}
-	var next time.Time
+	var res PassResult
 	later := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
+		if res.Next.IsZero() || t.Before(res.Next) {
+			res.Next = t
 		}
 	}
-	for _, d := range ds {
-		if stopCtx.Err() != nil {
-			break
-		}
-		now = s.o.Now()
-		if d.LeaseUntil.After(now) {
-			later(d.LeaseUntil)
+	ctx := s.workCtx
+	batches, err := s.o.Store.OutboxBatches(ctx)
+	if err != nil {
+		return res, err
+	}
+	for _, b := range batches {
+		if prefix != "" && !strings.HasPrefix(b.ID, prefix) {
 			continue
 		}
-		if r := s.readyAt(d.To); r.After(now) {
-			later(r)
-			continue
-		}
-		if err := s.attempt(ctx, d); err != nil {
-			if errors.Is(err, errAbandoned) {
-				return next, nil
+		pending, failed := 0, 0
+		for _, id := range b.IDs {
+			if stopCtx.Err() != nil {
+				return res, nil
 			}
-			return next, err
+			if st := s.known(id); st != "" {
+				if st == domain.DeliveryFailed {
+					failed++
+				}
+				continue
+			}
+			d, ok, err := s.o.Store.Delivery(ctx, id)
+			if err != nil {
+				return res, err
+			}
+			if !ok {
+				if s.o.Now().Sub(b.CreatedAt) < batchGrace {
+					pending++
+				}
+				continue
+			}
+			if d.Status == domain.DeliveryPending {
+				d, err = s.try(ctx, d, later)
+				if errors.Is(err, errAbandoned) {
+					return res, nil
+				}
+				if err != nil {
+					return res, err
+				}
+			}
+			switch d.Status {
+			case domain.DeliveryPending:
+				pending++
+			case domain.DeliveryFailed:
+				failed++
+				s.remember(id, d.Status)
+			default:
+				s.remember(id, d.Status)
+			}
+		}
+		res.Pending += pending
+		res.Failed += failed
+		if pending == 0 && failed == 0 {
+			if err := s.o.Store.CloseOutboxBatch(ctx, b.ID); err != nil {
+				return res, err
+			}
+			s.forget(b.IDs)
 		}
 	}
-	if len(ds) == s.o.Batch {
-		later(s.o.Now()) // more records than one batch: go on at once
+	return res, nil
+}
+
+// try attempts d if it is ready, else notes when it will be.
+func (s *Sender) try(ctx context.Context, d domain.Delivery, later func(time.Time)) (domain.Delivery, error) {
+	now := s.o.Now()
+	switch {
+	case d.NotBefore.After(now):
+		later(d.NotBefore)
+		return d, nil
+	case d.LeaseUntil.After(now):
+		later(d.LeaseUntil)
+		return d, nil
 	}
-	return next, nil
+	if r := s.readyAt(d.To); r.After(now) {
+		later(r)
+		return d, nil
+	}
+	d, err := s.attempt(ctx, d)
+	if err == nil && d.Status == domain.DeliveryPending {
+		later(maxTime(d.NotBefore, d.LeaseUntil))
+	}
+	return d, err
+}
+
+func (s *Sender) known(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.finished[id]
+}
+
+func (s *Sender) remember(id, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.finished[id] = status
+}
+
+func (s *Sender) forget(ids []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		delete(s.finished, id)
+	}
 }
 
 func (s *Sender) readyAt(to string) time.Time {
@@ -230,26 +309,31 @@ func (s *Sender) pace(to string, until time.Time) {
 	}
 }
 
-// attempt claims the next attempt of d and, when it wins, delivers it. It
-// returns only store errors; delivery failures are recorded on d.
-func (s *Sender) attempt(ctx context.Context, d domain.Delivery) error {
+// attempt claims the next attempt of d and, when it wins, delivers it,
+// returning d's new state. It returns only store errors; delivery failures
+// are recorded on d.
+func (s *Sender) attempt(ctx context.Context, d domain.Delivery) (domain.Delivery, error) {
 	now := s.o.Now()
 	d.Attempts++
 	lease := domain.DeliveryLease{ID: fmt.Sprintf("%s#attempt-%d", d.ID, d.Attempts), Delivery: d.ID, Attempt: d.Attempts,
 		Owner: s.o.Instance, At: now.UTC(), Until: now.Add(s.o.Lease).UTC()}
 	won, err := s.o.Store.ClaimDelivery(ctx, lease)
 	if err != nil {
-		return err
+		return d, err
 	}
 	if !won {
-		return nil // another sender has this attempt
+		// Another sender has this attempt: the record is theirs until the
+		// lease ends.
+		d.Attempts--
+		d.LeaseUntil = lease.Until
+		return d, nil
 	}
 	d.LeaseUntil, d.Owner = lease.Until, s.o.Instance
 	if err := s.o.Store.UpdateDelivery(ctx, d); err != nil {
-		return err
+		return d, err
 	}
 	if s.afterClaim != nil && !s.afterClaim(d) {
-		return errAbandoned
+		return d, errAbandoned
 	}
 	p, err := decodePayload(d.Payload)
 	if err != nil {
@@ -266,7 +350,7 @@ func (s *Sender) attempt(ctx context.Context, d domain.Delivery) error {
 		if len(p.Charts) > 0 {
 			// A takeover must not post the summary again.
 			if err := s.o.Store.UpdateDelivery(ctx, d); err != nil {
-				return err
+				return d, err
 			}
 		}
 	}
@@ -289,7 +373,7 @@ func (s *Sender) attempt(ctx context.Context, d domain.Delivery) error {
 		d.Uploaded = i + 1
 		if d.Uploaded < len(p.Charts) {
 			if err := s.o.Store.UpdateDelivery(ctx, d); err != nil {
-				return err
+				return d, err
 			}
 		}
 	}
@@ -298,17 +382,17 @@ func (s *Sender) attempt(ctx context.Context, d domain.Delivery) error {
 	if err := s.o.Store.UpdateDelivery(ctx, d); err != nil {
 		// Delivered but not marked: after the lease expires another sender
 		// would post again. This is the documented duplicate window.
-		return fmt.Errorf("mark %s delivered: %w", d.ID, err)
+		return d, fmt.Errorf("mark %s delivered: %w", d.ID, err)
 	}
 	metrics.Deliveries.WithLabelValues("sent").Inc()
 	s.pace(d.To, done.Add(s.o.Interval))
-	return nil
+	return d, nil
 }
 
 // fail records a failed attempt: a rate limit waits Retry-After, a
 // permanent error fails the delivery, anything else backs off until
 // MaxFailures.
-func (s *Sender) fail(ctx context.Context, d domain.Delivery, err error) error {
+func (s *Sender) fail(ctx context.Context, d domain.Delivery, err error) (domain.Delivery, error) {
 	now := s.o.Now()
 	d.LeaseUntil, d.Error = time.Time{}, err.Error()
 	outcome := "retried"
@@ -337,36 +421,29 @@ func (s *Sender) fail(ctx context.Context, d domain.Delivery, err error) error {
 		s.o.Logger.Warn("jobs: delivery attempt failed; will retry", "delivery", d.ID, "attempt", d.Attempts, "retryAt", d.NotBefore, "err", err)
 	}
 	metrics.Deliveries.WithLabelValues(outcome).Inc()
-	return s.o.Store.UpdateDelivery(ctx, d)
+	return d, s.o.Store.UpdateDelivery(ctx, d)
 }
 
-// Drain delivers the records whose IDs start with prefix (one occurrence,
-// for `itspm jobs run`) until none is pending or ctx ends, sleeping on the
-// sender's clock between passes.
-func (s *Sender) Drain(ctx context.Context, prefix string) error {
+// Drain delivers the records of batches whose run ID starts with prefix
+// (one occurrence, for `itspm jobs run`) until none is pending or ctx
+// ends, waiting on the sender's clock between passes. It returns how many
+// failed for good.
+func (s *Sender) Drain(ctx context.Context, prefix string) (failed int, err error) {
 	for {
-		next, err := s.pass(ctx, prefix)
+		res, err := s.pass(ctx, prefix)
 		if err != nil {
-			return err
+			return res.Failed, err
 		}
-		far := s.o.Now().Add(100 * 365 * 24 * time.Hour)
-		left, err := s.o.Store.PendingDeliveries(ctx, far, prefix, 0)
-		if err != nil {
-			return err
+		if res.Pending == 0 {
+			return res.Failed, nil
 		}
-		if len(left) == 0 {
-			return nil
+		wait := s.o.Poll
+		if !res.Next.IsZero() {
+			wait = min(max(res.Next.Sub(s.o.Now()), 10*time.Millisecond), s.o.Poll)
 		}
-		for _, d := range left {
-			t := maxTime(d.NotBefore, d.LeaseUntil)
-			if next.IsZero() || t.Before(next) {
-				next = t
-			}
-		}
-		wait := min(max(next.Sub(s.o.Now()), 10*time.Millisecond), s.o.Poll)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d messages not delivered yet (they stay in the outbox for the running bot): %w", len(left), ctx.Err())
+			return res.Failed, fmt.Errorf("%d messages not delivered yet (they stay in the outbox for the running bot): %w", res.Pending, ctx.Err())
 		case <-s.o.After(wait):
 		}
 	}

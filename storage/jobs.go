@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -15,20 +16,18 @@ import (
 
 // Scheduled-job collections. Every "once" here is an insert into _id:
 // job_runs claims an occurrence (job@instant), job_deliveries holds the
-// outbox (occurrence/recipient), job_leases claims each delivery attempt
-// (delivery#attempt-n). Old records are removed by PruneJobRecords (the
+// outbox records (occurrence/recipient), job_leases claims each delivery
+// attempt (delivery#attempt-n). job_outbox lists the runs with deliveries
+// left: the embedded store answers only _id lookups fast (other filters
+// scan every document), so the sender reads that small collection whole
+// and the records by _id. Old records are removed by PruneJobRecords (the
 // embedded store has no TTL indexes).
 const (
 	colJobRuns    = "job_runs"
 	colDeliveries = "job_deliveries"
+	colOutbox     = "job_outbox"
 	colLeases     = "job_leases"
 )
-
-func init() {
-	registerIndexes(colJobRuns, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}})
-	registerIndexes(colDeliveries, mongo.IndexModel{Keys: bson.D{{Key: "status", Value: 1}, {Key: "notBefore", Value: 1}}})
-	registerIndexes(colLeases, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}})
-}
 
 // ClaimJobRun inserts the occurrence record. It returns false, without an
 // error, when another process (or an earlier run) already claimed it.
@@ -105,50 +104,74 @@ func (s *Store) JobRun(ctx context.Context, id string) (domain.JobRun, bool, err
 	return r, true, nil
 }
 
-// EnqueueDeliveries inserts outbox records, skipping those already present
-// (the same occurrence and recipient enqueued before). It returns how many
-// it inserted. All records go in one insert; the driver splits it only when
+// EnqueueDeliveries records a run's messages: first the batch listing
+// their IDs (the sender's work list), then the outbox records, skipping
+// those already present (the same occurrence and recipient enqueued by an
+// earlier attempt). It returns how many records were new. Two round trips
+// whatever the number of messages: the driver splits the insert only when
 // it exceeds the server's message size.
-func (s *Store) EnqueueDeliveries(ctx context.Context, ds []domain.Delivery) (int, error) {
+func (s *Store) EnqueueDeliveries(ctx context.Context, batch domain.OutboxBatch, ds []domain.Delivery) (int, error) {
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	if _, err := s.db.Collection(colOutbox).InsertOne(ctx, batch); err != nil && !IsDuplicate(err) {
+		return 0, fmt.Errorf("enqueue deliveries of %s: %w", batch.ID, unavailable(err))
+	}
 	docs := make([]any, len(ds))
 	for i, d := range ds {
 		docs[i] = d
 	}
 	n, err := s.insertNew(ctx, colDeliveries, docs)
 	if err != nil {
-		return n, fmt.Errorf("enqueue deliveries: %w", err)
+		return n, fmt.Errorf("enqueue deliveries of %s: %w", batch.ID, err)
 	}
 	return n, nil
 }
 
-// PendingDeliveries returns up to limit pending outbox records that may be
-// attempted at now, oldest first. A non-empty prefix keeps only records
-// whose ID starts with it (one occurrence's messages).
-func (s *Store) PendingDeliveries(ctx context.Context, now time.Time, prefix string, limit int) ([]domain.Delivery, error) {
-	filter := bson.D{
-		{Key: "status", Value: domain.DeliveryPending},
-		{Key: "notBefore", Value: bson.D{{Key: "$lte", Value: now.UTC()}}},
-	}
-	if prefix != "" {
-		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gte", Value: prefix}, {Key: "$lt", Value: prefix + "\uffff"}}})
-	}
-	opts := options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}})
-	if limit > 0 {
-		opts.SetLimit(int64(limit))
-	}
-	cur, err := s.db.Collection(colDeliveries).Find(ctx, filter, opts)
+// OutboxBatches returns the batches with work left, oldest first. The
+// collection holds only those, so reading it whole is cheap.
+func (s *Store) OutboxBatches(ctx context.Context) ([]domain.OutboxBatch, error) {
+	cur, err := s.db.Collection(colOutbox).Find(ctx, bson.D{})
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", unavailable(err))
 	}
-	var out []domain.Delivery
+	var out []domain.OutboxBatch
 	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("read outbox: %w", unavailable(err))
 	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 
+// CloseOutboxBatch removes a batch whose deliveries are all delivered.
+func (s *Store) CloseOutboxBatch(ctx context.Context, id string) error {
+	if _, err := s.db.Collection(colOutbox).DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		return fmt.Errorf("close outbox batch %s: %w", id, unavailable(err))
+	}
+	return nil
+}
+
+// Delivery reads one outbox record by ID.
+func (s *Store) Delivery(ctx context.Context, id string) (domain.Delivery, bool, error) {
+	var d domain.Delivery
+	err := s.db.Collection(colDeliveries).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, fmt.Errorf("read delivery %s: %w", id, unavailable(err))
+	}
+	return d, true, nil
+}
+
 // Deliveries returns outbox records whose ID starts with prefix (all when
-// empty), without payloads, for status displays and tests.
+// empty), without payloads. It scans the outbox: for tests and
+// diagnostics, not for the delivery path.
 func (s *Store) Deliveries(ctx context.Context, prefix, status string) ([]domain.Delivery, error) {
 	filter := bson.D{}
 	if prefix != "" {
@@ -198,51 +221,14 @@ func (s *Store) UpdateDelivery(ctx context.Context, d domain.Delivery) error {
 	return nil
 }
 
-// DeliveryStats counts outbox records by job and status, in one query.
-func (s *Store) DeliveryStats(ctx context.Context) (map[string]domain.DeliveryStats, error) {
-	cur, err := s.db.Collection(colDeliveries).Aggregate(ctx, mongo.Pipeline{
-		{{Key: "$group", Value: bson.D{
-			{Key: "_id", Value: bson.D{{Key: "job", Value: "$job"}, {Key: "status", Value: "$status"}}},
-			{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
-		}}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("count outbox: %w", unavailable(err))
-	}
-	var rows []struct {
-		ID struct {
-			Job    string `bson:"job"`
-			Status string `bson:"status"`
-		} `bson:"_id"`
-		N int `bson:"n"`
-	}
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("count outbox: %w", unavailable(err))
-	}
-	out := map[string]domain.DeliveryStats{}
-	for _, r := range rows {
-		st := out[r.ID.Job]
-		switch r.ID.Status {
-		case domain.DeliveryPending:
-			st.Pending += r.N
-		case domain.DeliveryDelivered:
-			st.Delivered += r.N
-		case domain.DeliveryFailed:
-			st.Failed += r.N
-		}
-		out[r.ID.Job] = st
-	}
-	return out, nil
-}
-
 // PruneJobRecords deletes occurrence records scheduled before before, and
-// outbox records and leases created before it, whatever their state: a
-// reminder that old is no longer worth sending. It returns how many
-// documents it removed.
+// outbox records, batches and leases created before it, whatever their
+// state: a reminder that old is no longer worth sending. It returns how
+// many documents it removed. It scans (the janitor runs it once a day).
 func (s *Store) PruneJobRecords(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for _, c := range []struct{ col, field string }{
-		{colJobRuns, "at"}, {colDeliveries, "createdAt"}, {colLeases, "at"},
+		{colJobRuns, "at"}, {colDeliveries, "createdAt"}, {colLeases, "at"}, {colOutbox, "createdAt"},
 	} {
 		res, err := s.db.Collection(c.col).DeleteMany(ctx, bson.D{{Key: c.field, Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
 		if err != nil {

@@ -112,35 +112,45 @@ func TestOutbox(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.New(t)
 	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
-	d := func(id, job, to string) domain.Delivery {
-		return domain.Delivery{ID: id, Job: job, Occurrence: "occ", To: to, Payload: []byte(`{"reply":{}}`),
+	occ := "continuity-tests@2026-11-27T09:00:00Z"
+	d := func(to string) domain.Delivery {
+		return domain.Delivery{ID: occ + "/" + to, Job: "continuity-tests", Occurrence: occ, To: to, Payload: []byte(`{"reply":{}}`),
 			Status: domain.DeliveryPending, CreatedAt: now, NotBefore: now}
 	}
-	batch := []domain.Delivery{
-		d("continuity-tests@2026-11-27T09:00:00Z/U0LEE", "continuity-tests", "U0LEE"),
-		d("continuity-tests@2026-11-27T09:00:00Z/U0SAM", "continuity-tests", "U0SAM"),
-		d("roadmap-reminders@2026-11-27T09:00:00Z/U0LEE", "roadmap-reminders", "U0LEE"),
+	batch := func(id string, ds ...domain.Delivery) domain.OutboxBatch {
+		b := domain.OutboxBatch{ID: id, Job: "continuity-tests", CreatedAt: now}
+		for _, d := range ds {
+			b.IDs = append(b.IDs, d.ID)
+		}
+		return b
 	}
-	n, err := st.EnqueueDeliveries(ctx, batch)
-	if err != nil || n != 3 {
+	first := []domain.Delivery{d("U0LEE"), d("U0SAM")}
+	if n, err := st.EnqueueDeliveries(ctx, batch(occ, first...), first); err != nil || n != 2 {
 		t.Fatalf("EnqueueDeliveries = %d, %v", n, err)
 	}
-	// Enqueueing the same occurrence again adds only what is new.
-	again := append(batch[:2:2], d("continuity-tests@2026-11-27T09:00:00Z/U0DANA", "continuity-tests", "U0DANA"))
-	if n, err := st.EnqueueDeliveries(ctx, again); err != nil || n != 1 {
+	// A takeover enqueues the same occurrence again: only the new one is added.
+	again := []domain.Delivery{d("U0LEE"), d("U0SAM"), d("U0DANA")}
+	if n, err := st.EnqueueDeliveries(ctx, batch(occ+"#2", again...), again); err != nil || n != 1 {
 		t.Fatalf("re-enqueue = %d, %v; want 1 new", n, err)
 	}
-
-	pending, err := st.PendingDeliveries(ctx, now, "continuity-tests@2026-11-27T09:00:00Z/", 0)
-	if err != nil || len(pending) != 3 {
-		t.Fatalf("pending for the occurrence = %d, %v", len(pending), err)
+	bs, err := st.OutboxBatches(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if string(pending[0].Payload) != `{"reply":{}}` {
-		t.Errorf("payload %q", pending[0].Payload)
+	if len(bs) != 2 || bs[0].ID != occ || len(bs[1].IDs) != 3 {
+		t.Fatalf("batches %+v", bs)
+	}
+
+	got, ok, err := st.Delivery(ctx, occ+"/U0LEE")
+	if err != nil || !ok || string(got.Payload) != `{"reply":{}}` || got.Status != domain.DeliveryPending {
+		t.Fatalf("Delivery = %+v, %v, %v", got, ok, err)
+	}
+	if _, ok, err := st.Delivery(ctx, occ+"/U0NOBODY"); ok || err != nil {
+		t.Errorf("missing delivery found: %v %v", ok, err)
 	}
 
 	// Leases: one winner per attempt.
-	l := domain.DeliveryLease{ID: pending[0].ID + "#attempt-1", Delivery: pending[0].ID, Attempt: 1, Owner: "a", At: now, Until: now.Add(time.Minute)}
+	l := domain.DeliveryLease{ID: got.ID + "#attempt-1", Delivery: got.ID, Attempt: 1, Owner: "a", At: now, Until: now.Add(time.Minute)}
 	if won, err := st.ClaimDelivery(ctx, l); err != nil || !won {
 		t.Fatalf("first claim = %v, %v", won, err)
 	}
@@ -149,44 +159,26 @@ func TestOutbox(t *testing.T) {
 		t.Fatalf("second claim = %v, %v; want lost", won, err)
 	}
 
-	// Delivered and backed-off records are no longer pending at now.
-	done := pending[0]
-	done.Status, done.Attempts, done.DeliveredAt, done.Posted, done.Channel, done.TS = domain.DeliveryDelivered, 1, now, true, "D0LEE", "1.000001"
-	if err := st.UpdateDelivery(ctx, done); err != nil {
+	got.Status, got.Attempts, got.DeliveredAt, got.Posted, got.Channel, got.TS = domain.DeliveryDelivered, 1, now, true, "D0LEE", "1.000001"
+	if err := st.UpdateDelivery(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	later := pending[1]
-	later.NotBefore, later.Failures, later.Error = now.Add(time.Minute), 1, "boom"
-	if err := st.UpdateDelivery(ctx, later); err != nil {
-		t.Fatal(err)
+	after, _, _ := st.Delivery(ctx, got.ID)
+	after.Payload = nil
+	got.Payload = nil
+	if diff := cmp.Diff(got, after); diff != "" {
+		t.Errorf("after update (-want +got):\n%s", diff)
 	}
-	failed := pending[2]
-	failed.Status = domain.DeliveryFailed
-	if err := st.UpdateDelivery(ctx, failed); err != nil {
-		t.Fatal(err)
-	}
-	left, err := st.PendingDeliveries(ctx, now, "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(left) != 1 || left[0].ID != "roadmap-reminders@2026-11-27T09:00:00Z/U0LEE" {
-		t.Errorf("pending now = %v", left)
-	}
-	all, err := st.Deliveries(ctx, "continuity-tests@", "")
-	if err != nil || len(all) != 3 || all[0].Payload != nil {
-		t.Errorf("Deliveries = %d records (payload %q), %v", len(all), all[0].Payload, err)
+	all, err := st.Deliveries(ctx, "continuity-tests@", domain.DeliveryPending)
+	if err != nil || len(all) != 2 || all[0].Payload != nil {
+		t.Errorf("Deliveries = %+v, %v", all, err)
 	}
 
-	stats, err := st.DeliveryStats(ctx)
-	if err != nil {
+	if err := st.CloseOutboxBatch(ctx, occ); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]domain.DeliveryStats{
-		"continuity-tests":  {Pending: 1, Delivered: 1, Failed: 1},
-		"roadmap-reminders": {Pending: 1},
-	}
-	if diff := cmp.Diff(want, stats); diff != "" {
-		t.Errorf("stats (-want +got):\n%s", diff)
+	if bs, _ := st.OutboxBatches(ctx); len(bs) != 1 || bs[0].ID != occ+"#2" {
+		t.Errorf("batches after close: %+v", bs)
 	}
 }
 
@@ -200,8 +192,9 @@ func TestPruneJobRecords(t *testing.T) {
 		if _, err := st.ClaimJobRun(ctx, domain.JobRun{ID: id, Job: "roadmap-reminders", At: at, Status: domain.JobOK}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.EnqueueDeliveries(ctx, []domain.Delivery{{ID: id + "/U0LEE", Job: "roadmap-reminders", Occurrence: id, To: "U0LEE",
-			Status: domain.DeliveryDelivered, CreatedAt: at, NotBefore: at}}); err != nil {
+		if _, err := st.EnqueueDeliveries(ctx, domain.OutboxBatch{ID: id, IDs: []string{id + "/U0LEE"}, CreatedAt: at},
+			[]domain.Delivery{{ID: id + "/U0LEE", Job: "roadmap-reminders", Occurrence: id, To: "U0LEE",
+				Status: domain.DeliveryDelivered, CreatedAt: at, NotBefore: at}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.ClaimDelivery(ctx, domain.DeliveryLease{ID: id + "/U0LEE#attempt-1", Delivery: id + "/U0LEE", Attempt: 1, At: at, Until: at}); err != nil {
@@ -209,8 +202,8 @@ func TestPruneJobRecords(t *testing.T) {
 		}
 	}
 	n, err := st.PruneJobRecords(ctx, time.Date(2026, 10, 28, 0, 0, 0, 0, time.UTC))
-	if err != nil || n != 3 {
-		t.Fatalf("PruneJobRecords = %d, %v; want 3 removed", n, err)
+	if err != nil || n != 4 {
+		t.Fatalf("PruneJobRecords = %d, %v; want 4 removed", n, err)
 	}
 	if _, ok, _ := st.JobRun(ctx, "roadmap-reminders@"+recent.Format(time.RFC3339)); !ok {
 		t.Error("recent run pruned")
