@@ -197,6 +197,10 @@ func (e *Engine) answer(snap *domain.Snapshot, q *question) Reply {
 		q.score[iDeps] == 0 && q.score[iHistory] == 0 && q.score[iTollgate] == 0 && q.score[iBoard] == 0 {
 		top = iOwner
 	}
+	// "is identity down?": the latest measurements, said to be no live status.
+	if svc != nil && liveStatus(q) && (top == iNone || top == iSLA) && q.score[iDeps] < 5 {
+		top = iSLA
+	}
 	// "what does X do" is the service card.
 	if svc != nil && hasPhrase(q.ws, "what does") && len(q.ws) > 0 && q.ws[len(q.ws)-1] == "do" {
 		top = iCard
@@ -250,6 +254,10 @@ func (e *Engine) answer(snap *domain.Snapshot, q *question) Reply {
 		return e.contractList(snap, q, f)
 	case top == iVendor && len(productWords(snap, q)) > 0: // "which vendor provides the firewalls"
 		return e.contractList(snap, q, f)
+	case overdueWord(q) && (top == iNone || q.score[top] <= 1):
+		return e.overdueSummary(snap, q)
+	case top == iNone && listCue(q) && has(q.ws, "services", "systems", "everything", "catalog", "catalogue"):
+		return e.serviceList(snap, q, f)
 	}
 	return e.unsure(snap, q, top)
 }

@@ -84,7 +84,8 @@ var cues = []cue{
 	{"meet", iSLA, 2}, {"meets", iSLA, 2}, {"met", iSLA, 2}, {"meeting its", iSLA, 2}, {"missed", iSLA, 2},
 	{"miss", iSLA, 2}, {"missing", iSLA, 1}, {"breach", iSLA, 3}, {"breached", iSLA, 3}, {"measurement", iSLA, 3},
 	{"measurements", iSLA, 3}, {"slow", iSLA, 2}, {"fast", iSLA, 1}, {"freshness", iSLA, 3}, {"backlog", iSLA, 3},
-	{"service level", iSLA, 5}, {"service levels", iSLA, 5},
+	{"service level", iSLA, 5}, {"service levels", iSLA, 5}, {"healthy", iSLA, 3}, {"health", iSLA, 3},
+	{"working", iSLA, 2}, {"doing", iSLA, 1},
 
 	{"depend", iDeps, 5}, {"depends", iDeps, 5}, {"dependency", iDeps, 5}, {"dependencies", iDeps, 5},
 	{"dependent", iDeps, 5}, {"dependents", iDeps, 5}, {"depending", iDeps, 5}, {"rely", iDeps, 4}, {"relies", iDeps, 4},

@@ -346,6 +346,8 @@ func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) 
 		text = fmt.Sprintf("%s owns no services in the catalog.", Person(snap, f.owners[0]))
 	case onlyOwner:
 		text = fmt.Sprintf("%s owns %s: %s.", Person(snap, f.owners[0]), plural(len(names), "service"), labels(snap, names, 15))
+	case len(crit) == 0:
+		text = fmt.Sprintf("The catalog has %s: %s.", plural(len(names), "service"), labels(snap, names, 15))
 	case len(names) == 0:
 		text = fmt.Sprintf("No services %s.", strings.Join(crit, " and "))
 	default:
@@ -724,4 +726,33 @@ func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.
 		}
 	}
 	return Reply{Title: "Tollgates", Text: text, Sections: sections, Context: "Criteria are listed under each tollgate. From the catalog."}
+}
+
+// overdueSummary answers "what's overdue?": DR tests, performance reviews
+// and roadmap items past their date, across the catalog.
+func (e *Engine) overdueSummary(snap *domain.Snapshot, q *question) Reply {
+	today := e.Today()
+	var dr, reviews, items []string
+	for _, n := range snap.ServiceNames() {
+		s := snap.Services[n]
+		if d, ok := s.NextDRTest(today); ok && d.Overdue {
+			dr = append(dr, fmt.Sprintf("%s: DR test due %s", serviceLabel(s), DueText(d)))
+		}
+		if d, ok := s.NextReview(today); ok && d.Overdue {
+			reviews = append(reviews, fmt.Sprintf("%s: review due %s", serviceLabel(s), DueText(d)))
+		}
+		for _, it := range s.Roadmap {
+			if it.Status != "done" && it.Due.Valid() && it.Due.Before(today) {
+				items = append(items, e.itemLine(s, it, true))
+			}
+		}
+	}
+	text := fmt.Sprintf("Overdue on %s: %s, %s and %s.", today, plural(len(dr), "DR test"), plural(len(reviews), "performance review"), plural(len(items), "roadmap item"))
+	var secs []Section
+	for _, sec := range []Section{{Heading: "DR tests", Lines: dr}, {Heading: "Performance reviews", Lines: reviews}, {Heading: "Roadmap items", Lines: items}} {
+		if len(sec.Lines) > 0 {
+			secs = append(secs, sec)
+		}
+	}
+	return Reply{Title: "Overdue", Text: text, Sections: secs, Context: "From the catalog."}
 }

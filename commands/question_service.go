@@ -86,6 +86,12 @@ func (e *Engine) aboutService(snap *domain.Snapshot, q *question, s *domain.Serv
 	return strings.TrimSpace(fact), r
 }
 
+// liveStatus reports whether a yes/no question asks about the state right
+// now ("is identity down?"), which the catalog does not know.
+func liveStatus(q *question) bool {
+	return q.yesNo() && has(q.ws, "down", "up", "ok", "okay", "working", "broken", "healthy", "running", "offline", "online")
+}
+
 func cardWords(q *question) bool {
 	return q.score[iCard] > 0 || len(q.ws) <= 3
 }
@@ -350,6 +356,9 @@ func slaFact(q *question, s *domain.Service) string {
 	if len(rs) == 0 {
 		return s.Label() + " has no SLA targets in the catalog."
 	}
+	if liveStatus(q) {
+		return "The catalog holds monthly measurements, not live status (ask your monitoring for that). " + slaFact(&question{ws: []string{"how"}, used: []bool{false}, iw: q.iw}, s)
+	}
 	var met, missed, unmeasured []string
 	for _, r := range rs {
 		t := r.Target
@@ -494,6 +503,19 @@ func (e *Engine) depsAnswer(snap *domain.Snapshot, q *question) Reply {
 		return r
 	}
 	all := Transitive(snap, s.Name, snap.Dependents)
+	// "which tier 1 services depend on the network": keep those tiers.
+	tierNote := ""
+	if tiers := askedTiers(q.ws); len(tiers) > 0 {
+		all = slices.DeleteFunc(all, func(x Reach) bool {
+			svc, ok := snap.Services[x.Name]
+			return !ok || !slices.Contains(tiers, svc.Tier)
+		})
+		var ts []string
+		for _, t := range tiers {
+			ts = append(ts, fmt.Sprint(t))
+		}
+		tierNote = " tier " + orWords(ts)
+	}
 	var direct, indirect []string
 	for _, x := range all {
 		if x.Depth == 1 {
@@ -508,7 +530,22 @@ func (e *Engine) depsAnswer(snap *domain.Snapshot, q *question) Reply {
 	}
 	switch {
 	case len(all) == 0:
-		r.Text = fmt.Sprintf("No service in the catalog depends on %s.", s.Label())
+		r.Text = fmt.Sprintf("No%s service in the catalog depends on %s.", tierNote, s.Label())
+	case tierNote != "":
+		var lines []string
+		for _, x := range all {
+			l := labels(snap, []string{x.Name}, 1) + fmt.Sprintf(" (%s)", x.Name)
+			if x.Depth > 1 {
+				l += " — indirect, via " + x.Via
+			}
+			lines = append(lines, l)
+		}
+		r.Sections = []Section{{Heading: fmt.Sprintf("Depended on by (%d%s)", len(all), tierNote), Lines: lines}}
+		r.Text = fmt.Sprintf("%s on %s: %s directly", pluralVerb(len(all), strings.TrimSpace(tierNote)+" service depends", strings.TrimSpace(tierNote)+" services depend"), s.Label(), orNone(labels(snap, direct, 40)))
+		if len(indirect) > 0 {
+			r.Text += fmt.Sprintf(", and %s indirectly", labels(snap, indirect, 40))
+		}
+		r.Text += "."
 	case has(q.iw, "breaks", "break", "outage", "down", "fails", "fail", "impact", "impacted", "affected", "affect", "affects") || hasPhrase(q.ws, "blast radius"):
 		r.Text = fmt.Sprintf("If %s goes down, %s affected: %s directly", s.Label(), pluralVerb(len(all), "service is", "services are"), labels(snap, direct, 40))
 		if len(indirect) > 0 {
@@ -522,6 +559,24 @@ func (e *Engine) depsAnswer(snap *domain.Snapshot, q *question) Reply {
 		}
 	}
 	return r
+}
+
+// inDays is "in 5 days", "today" or "3 days ago".
+func inDays(n int) string {
+	switch {
+	case n == 0:
+		return "today"
+	case n < 0:
+		return plural(-n, "day") + " ago"
+	}
+	return "in " + plural(n, "day")
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 func pluralVerb(n int, one, many string) string {
@@ -630,6 +685,14 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 	if len(cond) == 0 {
 		if len(items) == 0 {
 			return s.Label() + " has no roadmap items.", r
+		}
+		if has(q.ws, "next", "upcoming") {
+			for _, it := range items {
+				if it.Status != "done" && !it.Due.Before(q.today) {
+					return fmt.Sprintf("The next item on %s's roadmap is %s (%s, due %s, %s).", s.Label(), it.Title, orNotSet(it.Status), it.Due, inDays(q.today.DaysUntil(it.Due))),
+						e.run(snap, q, s, (*Engine).roadmap)
+				}
+			}
 		}
 		var parts []string
 		for _, it := range items {
@@ -747,12 +810,7 @@ func (e *Engine) vendorFact(s *domain.Service) string {
 		p := productName(v)
 		var extra []string
 		if v.ContractEnds != "" {
-			n := e.Today().DaysUntil(v.ContractEnds)
-			when := fmt.Sprintf("in %s", plural(n, "day"))
-			if n < 0 {
-				when = fmt.Sprintf("%s ago", plural(-n, "day"))
-			}
-			extra = append(extra, fmt.Sprintf("contract ends %s, %s", v.ContractEnds, when))
+			extra = append(extra, fmt.Sprintf("contract ends %s, %s", v.ContractEnds, inDays(e.Today().DaysUntil(v.ContractEnds))))
 		}
 		if v.AnnualCost > 0 {
 			extra = append(extra, Money(currency(s), v.AnnualCost)+" a year")
