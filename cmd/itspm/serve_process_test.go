@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/itspm/itspm/bot"
+	"github.com/itspm/itspm/internal/fakeopenai"
 	"github.com/itspm/itspm/internal/fakeslack"
 )
 
@@ -52,7 +52,14 @@ func TestServeProcess(t *testing.T) {
 	for _, u := range []string{"U0DANA", "U0LEE", "U0SAM", "U0MARCO"} {
 		slack.AddUser(fakeslack.User{ID: u, Name: strings.ToLower(strings.TrimPrefix(u, "U0"))})
 	}
-	llm := newFakeOpenAI(t)
+	llm := fakeopenai.New(e2eOpenAI)
+	t.Cleanup(llm.Close)
+	llm.Script(
+		// The first question meets a refused key whose error echoes it,
+		// as OpenAI's does: the bot falls back and must not log the text.
+		fakeopenai.Step{Status: http.StatusUnauthorized, Message: "Incorrect API key provided: " + e2eOpenAI + "."},
+		fakeopenai.Step{Content: "Lee Chen owns Payroll, HR Core and Expense Management.", Usage: &fakeopenai.Usage{Prompt: 420, Completion: 17}},
+	)
 	dataDir := t.TempDir()
 	addr := freeAddr(t)
 	env := []string{
@@ -62,7 +69,7 @@ func TestServeProcess(t *testing.T) {
 		"SLACK_SIGNING_SECRET=" + e2eSigning,
 		"SLACK_API_URL=" + slack.APIURL(),
 		"OPENAI_API_KEY=" + e2eOpenAI,
-		"OPENAI_BASE_URL=" + llm.srv.URL + "/v1",
+		"OPENAI_BASE_URL=" + llm.BaseURL(),
 		"ITSPM_ADMINS=U0DANA",
 		"ITSPM_LOG_FORMAT=json",
 		"ITSPM_LOG_LEVEL=debug", // the most verbose logs are the ones that must not leak
@@ -97,7 +104,6 @@ func TestServeProcess(t *testing.T) {
 			{"U0LEE", "service payroll", "Payroll"},
 			{"U0SAM", "cost email", "Annual TCO"},
 			{"U0DANA", "help", "owner"},
-			{"U0LEE", "who owns the vpn?", ""}, // a question: the LLM path
 		}
 		var wg sync.WaitGroup
 		for i, tc := range tests {
@@ -139,6 +145,34 @@ func TestServeProcess(t *testing.T) {
 		// A forged request is refused and does nothing.
 		if got := c.forged(); got != http.StatusUnauthorized {
 			t.Errorf("unsigned request: status %d, want 401", got)
+		}
+	})
+
+	t.Run("questions", func(t *testing.T) {
+		// One at a time: each consumes the next scripted LLM response.
+		for i, q := range []struct{ text, want string }{
+			{"who owns payroll?", "Lee Chen"},                         // LLM refused: the built-in parser answers
+			{"which services does lee own?", "Lee Chen owns Payroll"}, // the LLM's answer
+		} {
+			name := fmt.Sprintf("question-%d", i)
+			if status, err := c.command("U0SAM", q.text, name); err != nil || status != http.StatusOK {
+				t.Fatalf("/itspm %s: status %d, %v", q.text, status, err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			err := slack.WaitFor(ctx, func() bool { return len(slack.Responses(name)) > 0 })
+			cancel()
+			if err != nil {
+				t.Fatalf("/itspm %s: no answer: %v", q.text, err)
+			}
+			if body := string(slack.Responses(name)[0].Body); !strings.Contains(body, q.want) {
+				t.Errorf("/itspm %s: answer lacks %q: %s", q.text, q.want, body)
+			}
+		}
+		if got := len(llm.Requests()); got != 2 {
+			t.Errorf("the LLM got %d requests, want 2", got)
+		}
+		if p := llm.Problems(); len(p) > 0 {
+			t.Errorf("requests the real API would reject: %v", p)
 		}
 	})
 
@@ -190,7 +224,8 @@ func TestServeProcess(t *testing.T) {
 			`itspm_slack_api_calls_total{`,
 			`itspm_tollgate_votes_total{`,
 			`itspm_tollgate_decisions_total{outcome="approved"}`,
-			`itspm_llm_requests_total{`,
+			`itspm_llm_requests_total{outcome="fallback"}`,
+			`itspm_llm_requests_total{outcome="ok"}`,
 			`itspm_llm_tokens_total{`,
 			`go_goroutines`,
 			`process_resident_memory_bytes`,
@@ -206,51 +241,70 @@ func TestServeProcess(t *testing.T) {
 
 	t.Run("SIGTERM under load", func(t *testing.T) {
 		// Slow answers keep acknowledged work in flight when the signal
-		// arrives.
-		slack.SetLatency(fakeslack.MethodResponseURL, 400*time.Millisecond)
-		const n = 24
-		type result struct {
-			name   string
-			status int
+		// arrives; senders keep sending until the listener is gone.
+		slack.SetLatency(fakeslack.MethodResponseURL, 300*time.Millisecond)
+		const senders, perSender = 6, 8
+		var (
+			mu      sync.Mutex
+			acked   []string
+			refused int
+			slow    []string
+		)
+		ackedCount := func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(acked)
 		}
-		results := make(chan result, n)
-		acked := make(chan struct{}, n)
-		for i := range n {
+		var wg sync.WaitGroup
+		for w := range senders {
+			wg.Add(1)
 			go func() {
-				name := fmt.Sprintf("load-%d", i)
-				status, _ := c.command("U0DANA", "owner payroll", name)
-				if status == http.StatusOK {
-					acked <- struct{}{}
+				defer wg.Done()
+				for i := range perSender {
+					name := fmt.Sprintf("load-%d-%d", w, i)
+					start := time.Now()
+					status, err := c.command("U0DANA", "owner payroll", name)
+					mu.Lock()
+					if err == nil && status == http.StatusOK {
+						acked = append(acked, name)
+						if d := time.Since(start); d > 3*time.Second {
+							slow = append(slow, fmt.Sprintf("%s: %v", name, d))
+						}
+					} else {
+						refused++
+					}
+					mu.Unlock()
 				}
-				results <- result{name, status}
 			}()
 		}
-		// Signal once a few commands are acknowledged and others still arriving.
-		waitUntil(t, 30*time.Second, p, func() bool { return len(acked) >= 4 })
+		waitUntil(t, 30*time.Second, p, func() bool { return ackedCount() >= 12 })
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		var ackedNames []string
-		for range n {
-			r := <-results
-			if r.status == http.StatusOK {
-				ackedNames = append(ackedNames, r.name)
-			}
-		}
-		code := p.wait(t, 90*time.Second)
-		if code != 0 {
+		wg.Wait()
+		if code := p.wait(t, 90*time.Second); code != 0 {
 			t.Errorf("serve exited %d after SIGTERM, want 0\n%s", code, logs.tail(40))
 		}
-		var lost []string
-		for _, name := range ackedNames {
-			if len(slack.Responses(name)) == 0 {
+		var lost, wrong []string
+		for _, name := range acked {
+			r := slack.Responses(name)
+			switch {
+			case len(r) == 0:
 				lost = append(lost, name)
+			case !strings.Contains(string(r[0].Body), "Lee Chen"):
+				wrong = append(wrong, fmt.Sprintf("%s: %s", name, r[0].Body))
 			}
 		}
 		if len(lost) > 0 {
-			t.Errorf("%d of %d acknowledged commands were never answered: %v", len(lost), len(ackedNames), lost)
+			t.Errorf("%d of %d acknowledged commands were never answered: %v", len(lost), len(acked), lost)
 		}
-		t.Logf("%d of %d commands acknowledged before shutdown; all answered", len(ackedNames), n)
+		if len(wrong) > 0 {
+			t.Errorf("acknowledged commands answered with something else than their answer: %v", wrong)
+		}
+		if len(slow) > 0 {
+			t.Errorf("acknowledgements slower than Slack's 3 s: %v", slow)
+		}
+		t.Logf("%d commands acknowledged (all answered), %d refused after SIGTERM", len(acked), refused)
 	})
 
 	t.Run("logs", func(t *testing.T) {
@@ -281,9 +335,6 @@ func TestServeProcess(t *testing.T) {
 			if esc, _ := json.Marshal(s); strings.Contains(out, strings.Trim(string(esc), `"`)) {
 				t.Errorf("the logs contain the %s (JSON-escaped)", what)
 			}
-		}
-		if llm.keys.Load() == 0 {
-			t.Error("the fake OpenAI server never saw the API key; the LLM path did not run")
 		}
 	})
 }
@@ -519,31 +570,6 @@ func findButton(bs []button, word string) (button, bool) {
 		}
 	}
 	return button{}, false
-}
-
-// fakeOpenAI answers /v1/chat/completions with a fixed answer and usage,
-// and counts requests that carried the expected API key.
-type fakeOpenAI struct {
-	srv  *httptest.Server
-	keys atomic.Int64
-}
-
-func newFakeOpenAI(t *testing.T) *fakeOpenAI {
-	f := &fakeOpenAI{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+e2eOpenAI {
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = io.WriteString(w, `{"error":{"message":"bad key","type":"invalid_request_error"}}`)
-			return
-		}
-		f.keys.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"id":"chatcmpl-e2e","object":"chat.completion","created":1764201600,"model":"gpt-4o-mini",
-"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"The VPN is owned by Priya Raman."}}],
-"usage":{"prompt_tokens":120,"completion_tokens":12,"total_tokens":132}}`)
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
 }
 
 // syncBuffer collects a process's output from several goroutines.
