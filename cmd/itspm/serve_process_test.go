@@ -23,9 +23,15 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
 	"github.com/itspm/itspm/bot"
 	"github.com/itspm/itspm/internal/fakeopenai"
 	"github.com/itspm/itspm/internal/fakeslack"
+	"github.com/itspm/itspm/storage"
+	"github.com/itspm/itspm/storage/embedded"
 )
 
 // The secrets of the end-to-end run: distinctive values, so a grep of the
@@ -337,6 +343,87 @@ func TestServeProcess(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("schema version", func(t *testing.T) {
+		// Operators upgrade and (by mistake) downgrade binaries over one
+		// database: an older layout is migrated forward, a newer one refused.
+		tests := []struct {
+			version  int
+			wantCode int
+			wantErr  string
+		}{
+			{storage.SchemaVersion + 1, exitData, "written by a newer itspm"},
+			{0, exitOK, ""},
+		}
+		for _, tc := range tests {
+			setSchemaVersion(t, dataDir, tc.version)
+			var out, errOut bytes.Buffer
+			cmd := exec.Command(bin, "export")
+			cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = t.TempDir(), env, &out, &errOut
+			code := 0
+			if err := cmd.Run(); err != nil {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) {
+					t.Fatal(err)
+				}
+				code = ee.ExitCode()
+			}
+			if code != tc.wantCode || !strings.Contains(errOut.String(), tc.wantErr) {
+				t.Errorf("schema %d: export exited %d (%q), want %d with %q", tc.version, code, errOut.String(), tc.wantCode, tc.wantErr)
+			}
+			if tc.wantCode == exitOK {
+				if got := schemaVersion(t, dataDir); got != storage.SchemaVersion {
+					t.Errorf("schema %d: after start-up the database says %d, want %d", tc.version, got, storage.SchemaVersion)
+				}
+				if !strings.Contains(out.String(), "kind: Service") {
+					t.Errorf("schema %d: export after migration has no services", tc.version)
+				}
+			}
+		}
+	})
+}
+
+// setSchemaVersion rewrites the schema record of the embedded store in dir.
+func setSchemaVersion(t *testing.T, dir string, v int) {
+	t.Helper()
+	withMeta(t, dir, func(ctx context.Context, meta *mongo.Collection) {
+		if _, err := meta.UpdateOne(ctx, bson.D{{Key: "_id", Value: "schema"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: v}}}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func schemaVersion(t *testing.T, dir string) (v int) {
+	t.Helper()
+	withMeta(t, dir, func(ctx context.Context, meta *mongo.Collection) {
+		var doc struct {
+			Version int `bson:"version"`
+		}
+		if err := meta.FindOne(ctx, bson.D{{Key: "_id", Value: "schema"}}).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		v = doc.Version
+	})
+	return v
+}
+
+// withMeta connects to the embedded store in dir with the plain driver:
+// storage.Open would migrate (or refuse) the database under test.
+func withMeta(t *testing.T, dir string, f func(context.Context, *mongo.Collection)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv, err := embedded.Start(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	client, err := mongo.Connect(options.Client().ApplyURI(srv.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Disconnect(context.Background())
+	f(ctx, client.Database("itspm").Collection("meta"))
 }
 
 // buildItspm compiles this package into a temporary directory.
