@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,14 +24,17 @@ func (s *Set) Check(existing *domain.Catalog) Errors {
 	}
 	merged := s.merge(existing)
 	var errs Errors
+	var found []located
 	var before map[domain.Problem]bool
 	for _, pr := range merged.Validate() {
 		if info, ok := s.docs[docKey{pr.Kind, pr.Name}]; ok {
 			if info.undecoded(pr.Path) {
 				continue // already reported as a type error
 			}
-			line, label := info.locate(pr.Path)
-			errs = append(errs, Error{File: info.file, Line: line, Message: label + ": " + pr.Message})
+			// The line and label are filled in below, once every problem
+			// is known, so that each file is read again at most once.
+			found = append(found, located{err: len(errs), info: info, path: pr.Path, message: pr.Message})
+			errs = append(errs, Error{File: info.file, Line: info.line})
 			continue
 		}
 		if before == nil {
@@ -44,7 +48,79 @@ func (s *Set) Check(existing *domain.Catalog) Errors {
 				strings.ToLower(pr.Kind), pr.Name, pr.Path, pr.Message)})
 		}
 	}
+	s.locate(errs, found)
 	return errs.sorted()
+}
+
+// located is a problem in one of the set's documents, waiting for its line.
+type located struct {
+	err           int // index in the errors
+	info          *docInfo
+	path, message string
+}
+
+// locate fills in the line and message of each problem found in the set's
+// documents. The set does not keep the documents' YAML, so the files are
+// read again, each once and only as far as its last document with a
+// problem, and those documents are decoded again to find their fields'
+// lines: the same code on the same text finds the same nodes as Parse did.
+func (s *Set) locate(errs Errors, found []located) {
+	if len(found) == 0 {
+		return
+	}
+	want := map[int]map[int]bool{} // by file, the documents to read again
+	for _, f := range found {
+		if want[f.info.src] == nil {
+			want[f.info.src] = map[int]bool{}
+		}
+		want[f.info.src][f.info.seq] = true
+	}
+	full := map[[2]int]*docInfo{}
+	for src, seqs := range want {
+		for seq, info := range s.reread(src, seqs) {
+			full[[2]int{src, seq}] = info
+		}
+	}
+	for _, f := range found {
+		line, label := f.info.line, f.path
+		if info := full[[2]int{f.info.src, f.info.seq}]; info != nil {
+			line, label = info.locate(f.path)
+		}
+		errs[f.err].Line = line
+		errs[f.err].Message = label + ": " + f.message
+	}
+}
+
+// reread decodes the documents seqs of file src again and returns their
+// full info (with locs), by position in the file.
+func (s *Set) reread(src int, seqs map[int]bool) map[int]*docInfo {
+	if src < 0 || src >= len(s.files) {
+		return nil
+	}
+	f := s.files[src]
+	last := 0
+	for seq := range seqs {
+		last = max(last, seq)
+	}
+	p := &parser{set: newSet(), file: f.Path, src: src, locating: true}
+	out := map[int]*docInfo{}
+	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
+	for p.seq = 0; p.seq <= last; p.seq++ {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			break // Parse stopped here too
+		}
+		if !seqs[p.seq] {
+			continue
+		}
+		p.found = nil
+		p.document(&doc)
+		if p.found != nil {
+			p.found.src, p.found.seq = src, p.seq
+			out[p.seq] = p.found
+		}
+	}
+	return out
 }
 
 // merge returns existing with the set's documents in place of stored ones of

@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,17 +26,26 @@ type Set struct {
 	Documents map[string]int // documents read, by catalog kind
 	Skipped   map[string]int // Backstage documents of kinds that are not imported, by kind
 
-	docs map[docKey]*docInfo
+	docs  map[docKey]*docInfo
+	files []File // the files parsed, read again by Check to locate problems
 }
 
 type docKey struct{ kind, name string }
 
-// docInfo locates one document's fields in its file.
+// docInfo is where one document came from. The set keeps only the compact
+// part (file, line, position in the file, fields that failed to decode) for
+// every document; locs, which point into the document's YAML node tree, are
+// filled in only when Check reads a document again to locate a problem. A
+// catalog of 10,000 services has millions of nodes: keeping every tree
+// until Check would take hundreds of MB for the few documents that have
+// problems, if any.
 type docInfo struct {
 	file   string
 	line   int
-	locs   []loc
-	failed map[string]bool // domain paths whose values could not be decoded
+	src    int             // index of the file in Set.files
+	seq    int             // documents decoded before this one in its file
+	failed map[string]bool // domain paths whose values could not be decoded; nil when none
+	locs   []loc           // only while locating
 }
 
 // loc ties a domain path (as in domain.Problem.Path) to the node it was
@@ -55,17 +65,31 @@ type loc struct {
 // still have a kind and a name are kept in the set, so that checking the set
 // does not add noise about references to them.
 func Parse(files []File) (*Set, Errors) {
-	p := &parser{set: &Set{Documents: map[string]int{}, Skipped: map[string]int{}, docs: map[docKey]*docInfo{}}}
-	for _, f := range files {
+	p := &parser{set: newSet()}
+	p.set.files = slices.Clone(files)
+	for i, f := range files {
+		p.src = i
 		p.readFile(f)
 	}
 	return p.set, p.errs.sorted()
+}
+
+func newSet() *Set {
+	return &Set{Documents: map[string]int{}, Skipped: map[string]int{}, docs: map[docKey]*docInfo{}}
 }
 
 type parser struct {
 	set  *Set
 	errs Errors
 	file string
+	src  int // index of the file being read
+	seq  int // documents decoded before the current one in the file
+
+	// locating is set when documents are read again to locate problems:
+	// add then keeps the document's full info in found instead of adding
+	// the document to the set.
+	locating bool
+	found    *docInfo
 }
 
 func (p *parser) errorf(line int, format string, args ...any) {
@@ -82,7 +106,8 @@ func (p *parser) readFile(f File) {
 	p.file = f.Path
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	lastGood := 1 // the first line of the last document read
-	for {
+	for p.seq = 0; ; p.seq++ {
+		// Each document's node tree is garbage once the document is decoded.
 		var doc yaml.Node
 		err := dec.Decode(&doc)
 		if errors.Is(err, io.EOF) {
@@ -302,10 +327,18 @@ func (p *parser) native(d *decoder, root *yaml.Node, pairs []pair, top map[strin
 // add puts a document into the set unless one of the same kind and name is
 // already there (reported here, so domain validation never sees the pair).
 func (p *parser) add(kind, name string, nameLine int, info *docInfo, put func(*domain.Catalog)) {
+	if p.locating {
+		p.found = info
+		return
+	}
 	key := docKey{kind, name}
 	if prev, ok := p.set.docs[key]; ok {
 		p.errorf(nameLine, "duplicate %s name %q (first defined at %s:%d)", strings.ToLower(kind), name, prev.file, prev.line)
 		return
+	}
+	info.src, info.seq, info.locs = p.src, p.seq, nil
+	if len(info.failed) == 0 {
+		info.failed = nil
 	}
 	p.set.docs[key] = info
 	p.set.Documents[kind]++
