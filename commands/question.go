@@ -51,8 +51,19 @@ func asQuestion(verb string, args []string, err error) bool {
 		}
 	}
 	var de *domain.Error
-	return errors.As(err, &de) && (de.Code == domain.NotFound || de.Code == domain.Invalid) && len(args) > 0
+	if !errors.As(err, &de) || de.Code != domain.NotFound && de.Code != domain.Invalid || len(args) == 0 {
+		return false
+	}
+	// Only text that reads as a sentence: "owner of dwh", "cost of the
+	// VPN?". A plain wrong name ("owner payrolx") keeps the command's
+	// "did you mean" answer.
+	last := args[len(args)-1]
+	return sentenceStart[strings.ToLower(args[0])] || strings.HasSuffix(last, "?")
 }
+
+// sentenceStart are words that begin a question after a command word
+// ("owner of …", "cost for …", "dr is …").
+var sentenceStart = setOf("of for the about on in is are was does do did at to with from this my our a an")
 
 // readOnlyActions drops buttons that would change something: an answer to
 // a question offers only more reading.

@@ -104,3 +104,27 @@ func TestTypoDistance(t *testing.T) {
 		}
 	}
 }
+
+func TestAsQuestion(t *testing.T) {
+	notFound := domain.Errorf(domain.NotFound, "no such service")
+	tests := []struct {
+		verb string
+		args []string
+		err  error
+		want bool
+	}{
+		{"owner", []string{"of", "dwh"}, notFound, true},
+		{"cost", []string{"of", "the", "VPN?"}, notFound, true},
+		{"owner", []string{"payrolx?"}, notFound, true},
+		{"owner", []string{"payrolx-system"}, notFound, false}, // keeps "did you mean"
+		{"dr", []string{"of", "crm", "record", "pass"}, notFound, false},
+		{"dr", []string{"crm", "record", "pass"}, domain.Errorf(domain.Forbidden, "no"), false},
+		{"tollgate", []string{"of", "payroll"}, notFound, false},
+		{"owner", []string{"of", "dwh"}, domain.Errorf(domain.Unavailable, "down"), false},
+	}
+	for _, tc := range tests {
+		if got := asQuestion(tc.verb, tc.args, tc.err); got != tc.want {
+			t.Errorf("asQuestion(%q, %q, %v) = %v, want %v", tc.verb, tc.args, tc.err, got, tc.want)
+		}
+	}
+}
