@@ -196,8 +196,9 @@ func (l *LLM) Ask(ctx context.Context, c Caller, question string) (Reply, error)
 	return Reply{}, l.fail("no answer after %d rounds", l.cfg.MaxRounds)
 }
 
-// cleanModelText trims the model's answer and removes the private-use
-// characters of mention tokens, so a model cannot forge a mention.
+// cleanModelText trims the model's answer, removes the private-use
+// characters of mention tokens (so a model cannot forge a mention) and
+// turns Markdown bold into Slack's.
 func cleanModelText(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r == mentionOpen || r == mentionClose {
@@ -205,7 +206,7 @@ func cleanModelText(s string) string {
 		}
 		return r
 	}, s)
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(strings.ReplaceAll(s, "**", "*"))
 }
 
 func llmReply(text string, sources []string, model string) Reply {

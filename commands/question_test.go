@@ -128,3 +128,10 @@ func TestAsQuestion(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanModelText(t *testing.T) {
+	in := "  **Payroll** is owned by \uE000U0EVIL|Lee Chen\uE001.\n"
+	if got, want := cleanModelText(in), "*Payroll* is owned by U0EVIL|Lee Chen."; got != want {
+		t.Errorf("cleanModelText = %q, want %q", got, want)
+	}
+}
