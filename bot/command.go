@@ -19,12 +19,14 @@ func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad slash command", http.StatusBadRequest)
 		return
 	}
-	if msg := s.acceptCommand(cmd); msg != nil {
+	msg, start := s.acceptCommand(cmd, false)
+	if msg != nil {
 		setOutcome(w, "busy")
 		writeJSON(w, msg)
 		return
 	}
-	w.WriteHeader(http.StatusOK)
+	ackEmpty(w)
+	then(start)
 }
 
 // immediate is a message in the acknowledgement itself (HTTP body or
@@ -34,20 +36,23 @@ type immediate struct {
 	Text         string `json:"text"`
 }
 
-// acceptCommand queues a slash command. It returns the message to put in
-// the acknowledgement when the work cannot be taken now.
-func (s *Server) acceptCommand(cmd slack.SlashCommand) *immediate {
-	err := s.spawn("command", func(ctx context.Context) { s.runCommand(ctx, cmd) })
+// acceptCommand reserves the work of a slash command and returns what
+// starts it, or the message to put in the acknowledgement when the work
+// cannot be taken now. redelivered says
+// whether Slack may deliver the same invocation again (Socket Mode
+// redelivers unacknowledged envelopes; HTTP slash commands are never
+// retried), which costs a claim in the store.
+func (s *Server) acceptCommand(cmd slack.SlashCommand, redelivered bool) (*immediate, func()) {
+	start, err := s.reserve("command", func(ctx context.Context) { s.runCommand(ctx, cmd, redelivered) })
 	if err != nil {
-		return &immediate{ResponseType: slack.ResponseTypeEphemeral, Text: busyText(err)}
+		return &immediate{ResponseType: slack.ResponseTypeEphemeral, Text: busyText(err)}, nil
 	}
-	return nil
+	return nil, start
 }
 
-func (s *Server) runCommand(ctx context.Context, cmd slack.SlashCommand) {
-	// Slack does not retry slash commands over HTTP, but Socket Mode
-	// redelivers unacknowledged envelopes; trigger_id names the invocation.
-	if cmd.TriggerID != "" && !s.claim(ctx, "commands", "cmd:"+cmd.TriggerID) {
+func (s *Server) runCommand(ctx context.Context, cmd slack.SlashCommand, redelivered bool) {
+	// trigger_id names the invocation.
+	if redelivered && cmd.TriggerID != "" && !s.claim(ctx, "commands", "cmd:"+cmd.TriggerID) {
 		return
 	}
 	c := commands.Caller{SlackUser: cmd.UserID, Source: source("/itspm", cmd.ChannelID)}

@@ -58,7 +58,8 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 		if cb != nil {
 			id = cb.EventID
 		}
-		if err := s.acceptEvent(id, ev.InnerEvent); err != nil {
+		start, err := s.acceptEvent(id, ev.InnerEvent)
+		if err != nil {
 			// Not taken: let Slack deliver it again later (or to another
 			// replica).
 			setOutcome(w, "busy")
@@ -66,22 +67,23 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, busyText(err), http.StatusServiceUnavailable)
 			return
 		}
-		w.WriteHeader(http.StatusOK)
+		ackEmpty(w)
+		then(start)
 	default:
 		setOutcome(w, "ignored")
 		w.WriteHeader(http.StatusOK)
 	}
 }
 
-// acceptEvent queues the work of an event callback. It returns an error
-// only when the work was refused (busy or shutting down); events the bot
-// does not act on are accepted and dropped.
-func (s *Server) acceptEvent(eventID string, inner slackevents.EventsAPIInnerEvent) error {
+// acceptEvent reserves the work of an event callback and returns what
+// starts it. It returns an error only when the work was refused (busy or
+// shutting down); events the bot does not act on are accepted and dropped.
+func (s *Server) acceptEvent(eventID string, inner slackevents.EventsAPIInnerEvent) (func(), error) {
 	var work func(ctx context.Context)
 	switch e := inner.Data.(type) {
 	case *slackevents.AppMentionEvent:
 		if e.BotID != "" || e.User == "" || e.User == s.botUser || e.Edited != nil {
-			return nil
+			return nil, nil
 		}
 		thread := e.ThreadTimeStamp
 		if thread == "" {
@@ -100,7 +102,7 @@ func (s *Server) acceptEvent(eventID string, inner slackevents.EventsAPIInnerEve
 		// Only plain messages people write in the bot's DM: no edits,
 		// deletions, joins or bot posts (including our own).
 		if e.ChannelType != "im" || e.SubType != "" || e.BotID != "" || e.User == "" || e.User == s.botUser {
-			return nil
+			return nil, nil
 		}
 		work = func(ctx context.Context) {
 			c := commands.Caller{SlackUser: e.User, Source: source("DM", "")}
@@ -110,13 +112,13 @@ func (s *Server) acceptEvent(eventID string, inner slackevents.EventsAPIInnerEve
 		}
 	case *slackevents.AppHomeOpenedEvent:
 		if e.Tab != "" && e.Tab != "home" {
-			return nil
+			return nil, nil
 		}
 		work = func(ctx context.Context) { s.publishHome(ctx, e.User) }
 	default:
-		return nil
+		return nil, nil
 	}
-	return s.spawn("event", func(ctx context.Context) {
+	return s.reserve("event", func(ctx context.Context) {
 		if eventID != "" && !s.claim(ctx, "events", "event:"+eventID) {
 			return
 		}

@@ -31,11 +31,13 @@ func (s *Server) serveInteraction(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad interaction payload", http.StatusBadRequest)
 		return
 	}
-	if ack := s.acceptInteraction(cb); ack != nil {
+	ack, start := s.acceptInteraction(cb, false)
+	if ack != nil {
 		writeJSON(w, ack)
-		return
+	} else {
+		ackEmpty(w)
 	}
-	w.WriteHeader(http.StatusOK)
+	then(start)
 }
 
 // viewErrors is a view_submission answer that keeps the modal open with a
@@ -45,37 +47,38 @@ type viewErrors struct {
 	Errors         map[string]string `json:"errors"`
 }
 
-// acceptInteraction queues the work of an interaction and returns what
-// the acknowledgement must carry (nil: nothing). Unknown payloads are
-// acknowledged and ignored.
-func (s *Server) acceptInteraction(cb slack.InteractionCallback) any {
+// acceptInteraction reserves the work of an interaction and returns what
+// the acknowledgement must carry (nil: nothing) and what starts the work
+// once it is sent. Unknown payloads are acknowledged and ignored.
+// redelivered is as for acceptCommand.
+func (s *Server) acceptInteraction(cb slack.InteractionCallback, redelivered bool) (ack any, start func()) {
 	user := cb.User.ID
 	if user == "" {
-		return nil
+		return nil, nil
 	}
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
+		var starts []func()
 		for _, a := range cb.ActionCallback.BlockActions {
-			s.acceptAction(cb, a)
+			starts = append(starts, s.acceptAction(cb, a, redelivered))
 		}
+		return nil, func() { then(starts...) }
 	case slack.InteractionTypeViewSubmission:
-		return s.acceptSubmission(cb)
+		return s.acceptSubmission(cb, redelivered)
 	case slack.InteractionTypeShortcut:
 		if cb.CallbackID == CallbackFind {
-			s.spawnOrDrop("shortcut", func(ctx context.Context) {
+			start, err := s.reserve("shortcut", func(ctx context.Context) {
 				if err := s.sender.OpenModal(ctx, cb.TriggerID, findModal()); err != nil {
 					s.logger.Error("open find modal", "user", user, "err", err)
 				}
 			})
+			if err != nil {
+				s.logger.Warn("shortcut dropped", "reason", err)
+			}
+			return nil, start
 		}
 	}
-	return nil
-}
-
-func (s *Server) spawnOrDrop(kind string, fn func(ctx context.Context)) {
-	if err := s.spawn(kind, fn); err != nil {
-		s.logger.Warn("interaction dropped", "kind", kind, "reason", err)
-	}
+	return nil, nil
 }
 
 // channelOf is where an interaction happened ("" for the App Home).
@@ -86,7 +89,9 @@ func channelOf(cb slack.InteractionCallback) string {
 	return cb.Container.ChannelID
 }
 
-func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction) {
+// acceptAction reserves the work of one button click and returns what
+// starts it (nil: nothing to do).
+func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction, redelivered bool) func() {
 	user, channel := cb.User.ID, channelOf(cb)
 	caller := commands.Caller{SlackUser: user, Source: source("button", channel)}
 	// Button answers are for the clicker only.
@@ -113,13 +118,13 @@ func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction
 			}
 		}
 	default:
-		return
+		return nil
 	}
 	key := ""
-	if cb.TriggerID != "" {
+	if redelivered && cb.TriggerID != "" {
 		key = "act:" + cb.TriggerID + ":" + a.ActionID
 	}
-	err := s.spawn("action", func(ctx context.Context) {
+	start, err := s.reserve("action", func(ctx context.Context) {
 		if key != "" && !s.claim(ctx, "interactions", key) {
 			return
 		}
@@ -130,6 +135,7 @@ func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction
 			_ = s.sender.Respond(ctx, cb.ResponseURL, commands.Reply{Error: true, Text: busyText(err)})
 		})
 	}
+	return start
 }
 
 func (s *Server) vote(ctx context.Context, c commands.Caller, id string, approve bool, comment string) commands.Reply {
@@ -142,7 +148,7 @@ func (s *Server) vote(ctx context.Context, c commands.Caller, id string, approve
 
 // acceptSubmission validates a modal synchronously (Slack shows errors
 // only in the acknowledgement) and queues the rest.
-func (s *Server) acceptSubmission(cb slack.InteractionCallback) any {
+func (s *Server) acceptSubmission(cb slack.InteractionCallback, redelivered bool) (any, func()) {
 	user := cb.User.ID
 	caller := commands.Caller{SlackUser: user, Source: source("modal", "")}
 	var work func(ctx context.Context)
@@ -152,7 +158,7 @@ func (s *Server) acceptSubmission(cb slack.InteractionCallback) any {
 		field = inputReason
 		reason := inputValue(cb, inputReason)
 		if reason == "" {
-			return viewErrors{ResponseAction: "errors", Errors: map[string]string{inputReason: "Please give a reason"}}
+			return viewErrors{ResponseAction: "errors", Errors: map[string]string{inputReason: "Please give a reason"}}, nil
 		}
 		id := cb.View.PrivateMetadata
 		work = func(ctx context.Context) {
@@ -162,21 +168,23 @@ func (s *Server) acceptSubmission(cb slack.InteractionCallback) any {
 		field = inputQuery
 		q := inputValue(cb, inputQuery)
 		if q == "" {
-			return viewErrors{ResponseAction: "errors", Errors: map[string]string{inputQuery: "Type something to look for"}}
+			return viewErrors{ResponseAction: "errors", Errors: map[string]string{inputQuery: "Type something to look for"}}, nil
 		}
 		work = func(ctx context.Context) {
 			s.reply(ctx, "", "", user, s.answer(ctx, caller, "find "+q))
 		}
 	default:
-		return nil
+		return nil, nil
 	}
 	key := ""
-	if cb.TriggerID != "" {
+	switch {
+	case !redelivered:
+	case cb.TriggerID != "":
 		key = "view:" + cb.TriggerID
-	} else if cb.View.ID != "" {
+	case cb.View.ID != "":
 		key = "view:" + cb.View.ID + ":" + cb.View.Hash
 	}
-	err := s.spawn("submission", func(ctx context.Context) {
+	start, err := s.reserve("submission", func(ctx context.Context) {
 		if key != "" && !s.claim(ctx, "interactions", key) {
 			return
 		}
@@ -184,9 +192,9 @@ func (s *Server) acceptSubmission(cb slack.InteractionCallback) any {
 	})
 	if err != nil {
 		// Keep the modal open so nothing typed is lost.
-		return viewErrors{ResponseAction: "errors", Errors: map[string]string{field: busyText(err)}}
+		return viewErrors{ResponseAction: "errors", Errors: map[string]string{field: busyText(err)}}, nil
 	}
-	return nil
+	return nil, start
 }
 
 // inputValue is the trimmed text of the modal input whose block and action

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -190,6 +191,9 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
+// Unwrap lets http.ResponseController reach the connection (Flush).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 func setOutcome(w http.ResponseWriter, outcome string) {
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.outcome = outcome
@@ -216,26 +220,61 @@ func busyText(err error) string {
 // full or shutting down. Acknowledged work is tracked so Shutdown can wait
 // for it.
 func (s *Server) spawn(kind string, fn func(ctx context.Context)) error {
+	start, err := s.reserve(kind, fn)
+	if err != nil {
+		return err
+	}
+	start()
+	return nil
+}
+
+// reserve takes a slot in the pool for fn and returns what starts it. The
+// request handlers write (and flush) their acknowledgement between the two,
+// so the acknowledgement never waits for the CPU its own work takes. The
+// returned start must be called exactly once.
+func (s *Server) reserve(kind string, fn func(ctx context.Context)) (start func(), err error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return errClosed
+		return nil, errClosed
 	}
 	select {
 	case s.sem <- struct{}{}:
 	default:
 		s.mu.Unlock()
 		s.logger.Warn("work pool full", "kind", kind)
-		return errBusy
+		return nil, errBusy
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer func() { <-s.sem }()
-		s.run(kind, fn)
-	}()
-	return nil
+	return func() {
+		go func() {
+			// A new goroutine runs next on this P; yield once so whatever
+			// the acknowledgement just woke (the connection's reader, the
+			// next request) goes first.
+			runtime.Gosched()
+			defer s.wg.Done()
+			defer func() { <-s.sem }()
+			s.run(kind, fn)
+		}()
+	}, nil
+}
+
+// then starts the work reserved while handling a request (nil: none).
+func then(starts ...func()) {
+	for _, f := range starts {
+		if f != nil {
+			f()
+		}
+	}
+}
+
+// ackEmpty writes an empty 200 and pushes it to the client at once, before
+// the request's work starts.
+func ackEmpty(w http.ResponseWriter) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	_ = http.NewResponseController(w).Flush()
 }
 
 // spawnNotice runs a small "busy" notice outside the main pool, from a few

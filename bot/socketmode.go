@@ -62,33 +62,39 @@ func (s *Server) socketEvent(ctx context.Context, client *socketmode.Client, evt
 		}
 		start := time.Now()
 		outcome := "ok"
-		if msg := s.acceptCommand(cmd); msg != nil {
+		msg, run := s.acceptCommand(cmd, true)
+		if msg != nil {
 			outcome = "busy"
 			s.ack(ctx, client, evt.Request, msg)
 		} else {
 			s.ack(ctx, client, evt.Request, nil)
 		}
 		observe("commands", outcome, start)
+		then(run)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok || evt.Request == nil {
 			return
 		}
 		start := time.Now()
-		s.ack(ctx, client, evt.Request, s.acceptInteraction(cb))
+		ack, run := s.acceptInteraction(cb, true)
+		s.ack(ctx, client, evt.Request, ack)
 		observe("interactions", "ok", start)
+		then(run)
 	case socketmode.EventTypeEventsAPI:
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 		if !ok || evt.Request == nil {
 			return
 		}
 		start := time.Now()
+		var run func()
 		if ev.Type == slackevents.CallbackEvent {
 			id := ""
 			if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
 				id = cb.EventID
 			}
-			if err := s.acceptEvent(id, ev.InnerEvent); err != nil {
+			var err error
+			if run, err = s.acceptEvent(id, ev.InnerEvent); err != nil {
 				// Unacknowledged: Slack retries (retry_attempt), and the
 				// event_id claim keeps the retry from acting twice.
 				observe("events", "busy", start)
@@ -97,17 +103,15 @@ func (s *Server) socketEvent(ctx context.Context, client *socketmode.Client, evt
 		}
 		s.ack(ctx, client, evt.Request, nil)
 		observe("events", "ok", start)
+		then(run)
 	}
 }
 
 func (s *Server) ack(ctx context.Context, client *socketmode.Client, req *socketmode.Request, payload any) {
-	var err error
-	if payload == nil {
-		err = client.AckCtx(ctx, req.EnvelopeID, nil)
-	} else {
-		err = client.AckCtx(ctx, req.EnvelopeID, payload)
+	if p, ok := payload.(*immediate); ok && p == nil {
+		payload = nil // a typed nil would be sent as "payload": null
 	}
-	if err != nil {
+	if err := client.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
 		s.logger.Warn("socket mode ack failed", "envelope", req.EnvelopeID, "err", err)
 	}
 }

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,28 @@ func TestSocketModeInteractionAckCarriesViewErrors(t *testing.T) {
 	var got map[string]any
 	if err := json.Unmarshal(ack.Payload, &got); err != nil || got["response_action"] != "errors" {
 		t.Errorf("ack payload %s, want response_action errors", ack.Payload)
+	}
+}
+
+func TestSocketModeRedeliveredCommandAnsweredOnce(t *testing.T) {
+	e, sm := socketEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	payload := map[string]string{}
+	for k, v := range slashForm("U0SAM", "owner payroll", e.fake.ResponseURL("redo")) {
+		payload[k] = v[0]
+	}
+	for attempt := range 2 {
+		id, err := sm.Send(ctx, fakeslack.Envelope{EnvelopeID: fmt.Sprintf("env-redo-%d", attempt), Type: "slash_commands", Payload: payload, AcceptsResponsePayload: true, RetryAttempt: attempt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sm.WaitAck(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.shutdown()
+	if n := len(e.fake.Responses("redo")); n != 1 {
+		t.Errorf("%d answers to a redelivered command, want 1", n)
 	}
 }
