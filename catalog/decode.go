@@ -162,7 +162,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		v.SetString(n.Value)
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		var i int64
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || n.Decode(&i) != nil || v.OverflowInt(i) {
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" || !decodeInt(n, &i) || v.OverflowInt(i) {
 			d.typeError(n, path, "expected a whole number, got %s", describe(n))
 			return
 		}
@@ -170,7 +170,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Float64:
 		var f float64
 		tag := n.ShortTag()
-		if n.Kind != yaml.ScalarNode || tag != "!!int" && tag != "!!float" || n.Decode(&f) != nil {
+		if n.Kind != yaml.ScalarNode || tag != "!!int" && tag != "!!float" || !decodeFloat(n, &f) {
 			d.typeError(n, path, "expected a number, got %s", describe(n))
 			return
 		}
@@ -179,6 +179,59 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		// The domain types use none of the other kinds; this is a bug here.
 		d.typeError(n, path, "cannot decode into %s", v.Type())
 	}
+}
+
+// decodeInt and decodeFloat decode a scalar tagged !!int (or !!float).
+// Plain decimals, which is what catalogs hold, are parsed directly: yaml.v3
+// would read them the same way, but through a decoder made for each value,
+// which is most of the garbage a large import makes outside the YAML
+// parser. Anything else (hex, octal, underscores, exponents, .inf) is left
+// to yaml.v3.
+func decodeInt(n *yaml.Node, i *int64) bool {
+	if plainDecimal(n.Value, false) {
+		if x, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			*i = x
+			return true
+		}
+	}
+	return n.Decode(i) == nil
+}
+
+func decodeFloat(n *yaml.Node, f *float64) bool {
+	// yaml.v3 reads a whole number as an integer first, even when tagged
+	// !!float (so "-0" is 0, not -0).
+	if plainDecimal(n.Value, false) {
+		if x, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			*f = float64(x)
+			return true
+		}
+	} else if n.ShortTag() == "!!float" && plainDecimal(n.Value, true) {
+		if x, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			*f = x
+			return true
+		}
+	}
+	return n.Decode(f) == nil
+}
+
+// plainDecimal reports whether s is -?(0|[1-9][0-9]*), followed by
+// (\.[0-9]+)? when fraction is allowed: numbers that strconv reads exactly
+// as yaml.v3 does (a leading zero would be octal to yaml.v3).
+func plainDecimal(s string, fraction bool) bool {
+	s = strings.TrimPrefix(s, "-")
+	digits := len(s) - len(strings.TrimLeft(s, "0123456789"))
+	if digits == 0 || digits > 1 && s[0] == '0' {
+		return false
+	}
+	rest := s[digits:]
+	if rest == "" {
+		return true
+	}
+	if !fraction || rest[0] != '.' {
+		return false
+	}
+	frac := rest[1:]
+	return frac != "" && strings.Trim(frac, "0123456789") == ""
 }
 
 // shapeOK reports whether a node has the shape a Go kind decodes from.

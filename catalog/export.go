@@ -44,8 +44,12 @@ func Export(w io.Writer, cat *domain.Catalog) error {
 	if cat.Len() == 0 {
 		return nil // the encoder cannot close an empty stream
 	}
-	enc := yaml.NewEncoder(w)
-	enc.SetIndent(2)
+	// One encoder per document: yaml.v3's emitter keeps every event of its
+	// stream until it is closed, which for a catalog of 10,000 services is
+	// hundreds of MB and, as the queue grows by copying, most of the time.
+	// The documents are separated as a single encoder would (the first has
+	// no marker, the others start with "---").
+	first := true
 	write := func(kind, name string, meta []*yaml.Node, spec reflect.Value, flowSpec bool) error {
 		metaNode := mapping(append([]*yaml.Node{plain("name"), text(name)}, meta...)...)
 		if len(meta) == 0 {
@@ -64,7 +68,18 @@ func Export(w io.Writer, cat *domain.Catalog) error {
 			plain("metadata"), metaNode,
 			plain("spec"), specNode,
 		)
+		if !first {
+			if _, err := io.WriteString(w, "---\n"); err != nil {
+				return err
+			}
+		}
+		first = false
+		enc := yaml.NewEncoder(w)
+		enc.SetIndent(2)
 		if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{doc}}); err != nil {
+			return fmt.Errorf("export %s %s: %w", kind, name, err)
+		}
+		if err := enc.Close(); err != nil {
 			return fmt.Errorf("export %s %s: %w", kind, name, err)
 		}
 		return nil
@@ -104,7 +119,7 @@ func Export(w io.Writer, cat *domain.Catalog) error {
 			return err
 		}
 	}
-	return enc.Close()
+	return nil
 }
 
 func plural(n int, one, many string) string {
