@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Scheduled-job records. Storage keeps them; package jobs decides what they
 // mean. Each thing that must happen once is a document inserted under a
@@ -43,20 +46,25 @@ const (
 )
 
 // Delivery is one message in the outbox. Its ID is inserted once, when the
-// job enqueues it; the state fields are written only by the holder of the
-// current lease.
+// job enqueues it, holding only the ID and the payload (the ID names the
+// job, occurrence and recipient; the embedded store's insert time grows
+// with every field, and a run may enqueue thousands of records). The
+// state fields are written only by the holder of the current lease.
 type Delivery struct {
 	ID         string    `bson:"_id" json:"id"` // continuity-tests@2026-11-27T09:00:00Z/U0LEE
-	Job        string    `bson:"job" json:"job"`
-	Occurrence string    `bson:"occurrence" json:"occurrence"` // the JobRun ID
-	To         string    `bson:"to" json:"to"`                 // channel ID, or user ID for a DM
-	Payload    []byte    `bson:"payload" json:"payload"`       // opaque to storage: the message as jobs encoded it
-	Status     string    `bson:"status" json:"status"`
-	CreatedAt  time.Time `bson:"createdAt" json:"createdAt"`
-	NotBefore  time.Time `bson:"notBefore" json:"notBefore"` // retry backoff, Retry-After
+	Job        string    `bson:"job,omitempty" json:"job,omitempty"`
+	Occurrence string    `bson:"occurrence,omitempty" json:"occurrence,omitempty"` // the ID's prefix: job@instant
+	To         string    `bson:"to,omitempty" json:"to,omitempty"`                 // channel ID, or user ID for a DM
+	Payload    []byte    `bson:"payload" json:"payload"`                           // opaque to storage: the message as jobs encoded it
+	Status     string    `bson:"status,omitempty" json:"status,omitempty"`         // empty in storage means pending
+	CreatedAt  time.Time `bson:"createdAt,omitempty" json:"createdAt,omitempty"`
+	NotBefore  time.Time `bson:"notBefore,omitempty" json:"notBefore,omitempty"` // retry backoff, Retry-After
 
-	Attempts   int       `bson:"attempts" json:"attempts"` // leases claimed so far
-	Failures   int       `bson:"failures" json:"failures"` // failed attempts (not counting rate limits)
+	// State, written by lease holders. Fields are omitted while zero: the
+	// embedded store's insert time grows with every field, and a run may
+	// enqueue thousands of records.
+	Attempts   int       `bson:"attempts,omitempty" json:"attempts,omitempty"` // leases claimed so far
+	Failures   int       `bson:"failures,omitempty" json:"failures,omitempty"` // failed attempts (not counting rate limits)
 	LeaseUntil time.Time `bson:"leaseUntil,omitempty" json:"leaseUntil,omitempty"`
 	Owner      string    `bson:"owner,omitempty" json:"owner,omitempty"` // instance holding the lease
 
@@ -68,6 +76,28 @@ type Delivery struct {
 
 	DeliveredAt time.Time `bson:"deliveredAt,omitempty" json:"deliveredAt,omitempty"`
 	Error       string    `bson:"error,omitempty" json:"error,omitempty"` // last failure
+}
+
+// DeliveryID is the outbox key of occurrence's message to a recipient.
+func DeliveryID(occurrence, to string) string { return occurrence + "/" + to }
+
+// Fill derives the fields a record's ID implies (job, occurrence,
+// recipient) and reads a missing status as pending.
+func (d *Delivery) Fill() {
+	if i := strings.LastIndexByte(d.ID, '/'); i > 0 {
+		if d.Occurrence == "" {
+			d.Occurrence = d.ID[:i]
+		}
+		if d.To == "" {
+			d.To = d.ID[i+1:]
+		}
+	}
+	if j := strings.IndexByte(d.ID, '@'); j > 0 && d.Job == "" {
+		d.Job = d.ID[:j]
+	}
+	if d.Status == "" {
+		d.Status = DeliveryPending
+	}
 }
 
 // DeliveryLease is one attempt to deliver: inserted under

@@ -37,7 +37,7 @@ type Store interface {
 	Delivery(ctx context.Context, id string) (domain.Delivery, bool, error)
 	ClaimDelivery(ctx context.Context, l domain.DeliveryLease) (bool, error)
 	UpdateDelivery(ctx context.Context, d domain.Delivery) error
-	PruneJobRecords(ctx context.Context, before time.Time) (int64, error)
+	PruneJobRecords(ctx context.Context, jobs []string, before time.Time) (int64, error)
 }
 
 // Source is what the jobs read to decide what to send.

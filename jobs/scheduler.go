@@ -492,8 +492,7 @@ func (s *Scheduler) enqueue(ctx context.Context, occ Occurrence, runID string, m
 		if err != nil {
 			return 0, skipped, err
 		}
-		ds = append(ds, domain.Delivery{ID: base + "/" + m.To, Job: occ.Job, Occurrence: base, To: m.To, Payload: p,
-			Status: domain.DeliveryPending, CreatedAt: now, NotBefore: now})
+		ds = append(ds, domain.Delivery{ID: domain.DeliveryID(base, m.To), Payload: p})
 	}
 	if len(ds) == 0 {
 		return 0, skipped, nil
@@ -515,7 +514,7 @@ func (s *Scheduler) enqueue(ctx context.Context, occ Occurrence, runID string, m
 // prune is the janitor: it removes records older than the retention.
 func (s *Scheduler) prune(ctx context.Context, occ Occurrence) error {
 	before := occ.At.Add(-s.o.Retention)
-	n, err := s.o.Store.PruneJobRecords(ctx, before)
+	n, err := s.o.Store.PruneJobRecords(ctx, s.Names(), before)
 	if err != nil {
 		return err
 	}

@@ -166,28 +166,33 @@ func (s *Store) Delivery(ctx context.Context, id string) (domain.Delivery, bool,
 	if err != nil {
 		return d, false, fmt.Errorf("read delivery %s: %w", id, unavailable(err))
 	}
+	d.Fill()
 	return d, true, nil
 }
 
 // Deliveries returns outbox records whose ID starts with prefix (all when
-// empty), without payloads. It scans the outbox: for tests and
-// diagnostics, not for the delivery path.
+// empty) and with status (any when empty), without payloads. It scans the
+// outbox: for tests and diagnostics, not for the delivery path.
 func (s *Store) Deliveries(ctx context.Context, prefix, status string) ([]domain.Delivery, error) {
 	filter := bson.D{}
 	if prefix != "" {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$gte", Value: prefix}, {Key: "$lt", Value: prefix + "\uffff"}}})
-	}
-	if status != "" {
-		filter = append(filter, bson.E{Key: "status", Value: status})
 	}
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetProjection(bson.D{{Key: "payload", Value: 0}})
 	cur, err := s.db.Collection(colDeliveries).Find(ctx, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("read outbox: %w", unavailable(err))
 	}
-	var out []domain.Delivery
-	if err := cur.All(ctx, &out); err != nil {
+	var all []domain.Delivery
+	if err := cur.All(ctx, &all); err != nil {
 		return nil, fmt.Errorf("read outbox: %w", unavailable(err))
+	}
+	out := all[:0]
+	for _, d := range all {
+		d.Fill()
+		if status == "" || d.Status == status {
+			out = append(out, d)
+		}
 	}
 	return out, nil
 }
@@ -221,20 +226,23 @@ func (s *Store) UpdateDelivery(ctx context.Context, d domain.Delivery) error {
 	return nil
 }
 
-// PruneJobRecords deletes occurrence records scheduled before before, and
-// outbox records, batches and leases created before it, whatever their
-// state: a reminder that old is no longer worth sending. It returns how
-// many documents it removed. It scans (the janitor runs it once a day).
-func (s *Store) PruneJobRecords(ctx context.Context, before time.Time) (int64, error) {
+// PruneJobRecords deletes the records of jobs' occurrences scheduled
+// before before: occurrence records, outbox records and batches, and
+// leases, whatever their state (a reminder that old is no longer worth
+// sending). All their IDs start with job@<instant in RFC 3339 UTC>, so one
+// _id range per job and collection selects them. It returns how many
+// documents it removed. It scans (the janitor runs it once a day).
+func (s *Store) PruneJobRecords(ctx context.Context, jobs []string, before time.Time) (int64, error) {
 	var total int64
-	for _, c := range []struct{ col, field string }{
-		{colJobRuns, "at"}, {colDeliveries, "createdAt"}, {colLeases, "at"}, {colOutbox, "createdAt"},
-	} {
-		res, err := s.db.Collection(c.col).DeleteMany(ctx, bson.D{{Key: c.field, Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
-		if err != nil {
-			return total, fmt.Errorf("prune %s: %w", c.col, unavailable(err))
+	for _, col := range []string{colJobRuns, colDeliveries, colOutbox, colLeases} {
+		for _, job := range jobs {
+			filter := bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: job + "@"}, {Key: "$lt", Value: job + "@" + before.UTC().Format(time.RFC3339)}}}}
+			res, err := s.db.Collection(col).DeleteMany(ctx, filter)
+			if err != nil {
+				return total, fmt.Errorf("prune %s: %w", col, unavailable(err))
+			}
+			total += res.DeletedCount
 		}
-		total += res.DeletedCount
 	}
 	return total, nil
 }

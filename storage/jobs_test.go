@@ -201,7 +201,7 @@ func TestPruneJobRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n, err := st.PruneJobRecords(ctx, time.Date(2026, 10, 28, 0, 0, 0, 0, time.UTC))
+	n, err := st.PruneJobRecords(ctx, []string{"roadmap-reminders", "other"}, time.Date(2026, 10, 28, 0, 0, 0, 0, time.UTC))
 	if err != nil || n != 4 {
 		t.Fatalf("PruneJobRecords = %d, %v; want 4 removed", n, err)
 	}
