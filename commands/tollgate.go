@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/itspm/itspm/domain"
@@ -59,6 +60,42 @@ type Tollgates struct {
 	grace  time.Duration
 	giveUp time.Duration
 	logger *slog.Logger
+
+	snapMu   sync.Mutex
+	snapCall *snapCall // the snapshot read in flight, shared by votes
+}
+
+type snapCall struct {
+	done chan struct{}
+	snap *domain.Snapshot
+	err  error
+}
+
+// sharedSnapshot reads the catalog, sharing one read among the votes that
+// arrive while it is in flight: a burst of clicks would otherwise queue
+// one by one on the store's snapshot. The result may predate the caller by
+// that one read, which is fine for checking board membership; anything
+// that needs to see its own writes calls the store.
+func (t *Tollgates) sharedSnapshot(ctx context.Context) (*domain.Snapshot, error) {
+	t.snapMu.Lock()
+	if c := t.snapCall; c != nil {
+		t.snapMu.Unlock()
+		select {
+		case <-c.done:
+			return c.snap, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	c := &snapCall{done: make(chan struct{})}
+	t.snapCall = c
+	t.snapMu.Unlock()
+	c.snap, c.err = t.st.Snapshot(context.WithoutCancel(ctx))
+	t.snapMu.Lock()
+	t.snapCall = nil
+	t.snapMu.Unlock()
+	close(c.done)
+	return c.snap, c.err
 }
 
 // NewTollgates returns the workflow for engine e over st, delivering
@@ -151,7 +188,7 @@ func (t *Tollgates) request(ctx context.Context, c Caller, args []string) (Reply
 	if err != nil {
 		return Reply{}, err
 	}
-	svc, err := Resolve(snap, strings.Join(args[:len(args)-1], " "))
+	svc, err := resolveExact(snap, strings.Join(args[:len(args)-1], " "))
 	if err != nil {
 		return Reply{}, err
 	}
@@ -291,5 +328,20 @@ func memberList(snap *domain.Snapshot, names []string) string {
 	for i, n := range names {
 		out[i] = Person(snap, n)
 	}
-	return strings.Join(out, ", ")
+	return listWithAnd(out)
+}
+
+// resolveExact is Resolve without the typo tolerance: a request that posts
+// to a board must name its service exactly (name, alias or title).
+func resolveExact(snap *domain.Snapshot, ref string) (*domain.Service, error) {
+	key := normalize(ref)
+	if key == "" {
+		return nil, domain.Errorf(domain.Invalid, "Which service? Usage: `tollgate <service> <stage>`.")
+	}
+	for _, k := range []string{key, strings.ReplaceAll(key, " ", "-")} {
+		if s, ok := snap.Lookup(k); ok {
+			return s, nil
+		}
+	}
+	return nil, notFound(snap, ref)
 }

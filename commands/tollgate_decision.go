@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/metrics"
@@ -56,9 +58,14 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 		return t.settle(ctx, req, d)
 	}
 
+	// The trail reads: votes, decision, stage change.
+	if err := t.st.AppendAuditOnce(ctx, t.decisionAudit(snap, req, d)); err != nil {
+		log.Error("audit tollgate decision", "err", err)
+		ok = false
+	}
 	if d.Outcome == domain.Approved && !done[stepStage] {
 		_, err := t.st.UpdateService(ctx, req.Service, domain.AuditEntry{
-			At: d.At, Actor: d.By, Action: "stage.change", Source: d.Source,
+			At: later(t.e.now(), d.At), Actor: d.By, Action: "stage.change", Source: d.Source,
 			Summary: fmt.Sprintf("stage %s → %s by tollgate %s", req.From, req.To, req.ID),
 		}, func(s *domain.Service) error {
 			if s.Stage != req.From {
@@ -85,10 +92,6 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 		}
 	}
 
-	if err := t.st.AppendAuditOnce(ctx, t.decisionAudit(snap, req, d)); err != nil {
-		log.Error("audit tollgate decision", "err", err)
-		ok = false
-	}
 	svc := snap.Services[req.Service]
 	if req.Channel != "" && req.MessageTS != "" && !done[stepUpdate] {
 		if err := t.n.Update(ctx, req.Channel, req.MessageTS, t.approvalMessage(snap, svc, req, d.Votes, d)); err != nil {
@@ -126,6 +129,15 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 	return t.settle(ctx, req, d)
 }
 
+// later is at, but strictly after the decision, so that the stage change
+// follows it in the trail.
+func later(at, decided time.Time) time.Time {
+	if at.After(decided) {
+		return at.UTC()
+	}
+	return decided.Add(time.Millisecond).UTC()
+}
+
 func (t *Tollgates) settle(ctx context.Context, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
 	if err := t.st.CloseTollgateRequest(ctx, req, d.Outcome.Status(), d.At); err != nil {
 		t.logger.Error("close tollgate request", "request", req.ID, "err", err)
@@ -135,8 +147,11 @@ func (t *Tollgates) settle(ctx context.Context, req *domain.TollgateRequest, d *
 }
 
 func (t *Tollgates) decisionAudit(snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) domain.AuditEntry {
+	// A fixed ID makes a retried entry a no-op; its time prefix (and "~",
+	// after the random part of other IDs) sorts it after the votes of the
+	// same instant, as storage.NewID-ordered entries are.
 	e := domain.AuditEntry{
-		ID: req.ID + "/decision", At: d.At, Actor: d.By, Kind: domain.KindTollgate, Name: req.ID, Service: req.Service, Source: d.Source,
+		ID: strconv.FormatInt(d.At.UnixNano(), 36) + "-~" + req.ID + "/decision", At: d.At, Actor: d.By, Kind: domain.KindTollgate, Name: req.ID, Service: req.Service, Source: d.Source,
 	}
 	switch d.Outcome {
 	case domain.Withdrawn:

@@ -46,7 +46,7 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 	if len(comment) > 2000 {
 		return Reply{}, domain.Errorf(domain.Invalid, "Please keep the comment under 2,000 characters.")
 	}
-	snap, err := t.st.Snapshot(ctx)
+	snap, err := t.sharedSnapshot(ctx)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -180,8 +180,17 @@ func (t *Tollgates) dropVote(ctx context.Context, v domain.Vote) {
 // making sure the decision is recorded (its voter may have stopped before
 // recording it).
 func (t *Tollgates) tooLate(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, prefix []domain.Vote, out domain.Outcome) error {
-	won, winner, err := t.decide(ctx, req, prefix, out)
-	if err != nil {
+	// Usually the decision is there: a read spares the store a write.
+	won, winner := false, (*domain.TollgateDecision)(nil)
+	d, err := t.st.TollgateDecision(ctx, req.ID)
+	switch {
+	case err == nil:
+		winner = d
+	case domain.ErrorCode(err) == domain.NotFound:
+		if won, winner, err = t.decide(ctx, req, prefix, out); err != nil {
+			return err
+		}
+	default:
 		return err
 	}
 	if won {
