@@ -58,7 +58,18 @@ func asQuestion(verb string, args []string, err error) bool {
 	// VPN?". A plain wrong name ("owner payrolx") keeps the command's
 	// "did you mean" answer.
 	last := args[len(args)-1]
-	return sentenceStart[strings.ToLower(args[0])] || strings.HasSuffix(last, "?")
+	if sentenceStart[strings.ToLower(args[0])] || strings.HasSuffix(last, "?") {
+		return true
+	}
+	// "roadmap items due in december", "roadmap payroll this quarter":
+	// several words of the question language after the command word.
+	n := 0
+	for _, w := range words(strings.Join(args, " ")) {
+		if vocabulary(w) {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 // sentenceStart are words that begin a question after a command word

@@ -117,6 +117,9 @@ func TestAsQuestion(t *testing.T) {
 		{"cost", []string{"of", "the", "VPN?"}, notFound, true},
 		{"owner", []string{"payrolx?"}, notFound, true},
 		{"owner", []string{"payrolx-system"}, notFound, false}, // keeps "did you mean"
+		{"owner", []string{"nosuchthing"}, notFound, false},
+		{"roadmap", []string{"items", "due", "in", "december"}, notFound, true},
+		{"roadmap", []string{"payroll", "this", "quarter"}, notFound, true},
 		{"dr", []string{"of", "crm", "record", "pass"}, notFound, false},
 		{"dr", []string{"crm", "record", "pass"}, domain.Errorf(domain.Forbidden, "no"), false},
 		{"tollgate", []string{"of", "payroll"}, notFound, false},
