@@ -28,25 +28,38 @@ const (
 	maxProbe     = 64              // beyond this many pending changes, reload everything
 	maxNamesLog  = 2000            // a change touching more documents says "all"
 	snapshotLife = 5 * time.Minute // safety net: reload even without a change entry
+
 )
 
 // cached is the store's in-memory snapshot and the change-log position it
 // reflects.
 type cached struct {
 	*domain.Snapshot
-	seq      int64
-	loadedAt time.Time
+	seq       int64
+	loadedAt  time.Time
+	checkedAt time.Time // wall-clock start of the last probe (not the store's clock, which tests may freeze)
 }
 
 // Snapshot returns the current catalog, refreshing it from the change log.
+//
+// Requests that queue behind a probe share the next one: a probe that
+// started after a request arrived sees every write that finished before
+// it, so under load one probe serves a whole queue and no answer is older
+// than the request that asked.
 func (s *Store) Snapshot(ctx context.Context) (*domain.Snapshot, error) {
+	arrived := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.snap != nil && s.snap.checkedAt.After(arrived) {
+		return s.snap.Snapshot, nil
+	}
+	probe := time.Now()
 	if s.snap == nil || s.now().Sub(s.snap.loadedAt) > snapshotLife {
 		snap, err := s.load(ctx)
 		if err != nil {
 			return nil, err
 		}
+		snap.checkedAt = probe
 		s.snap = snap
 		return snap.Snapshot, nil
 	}
@@ -54,6 +67,7 @@ func (s *Store) Snapshot(ctx context.Context) (*domain.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	snap.checkedAt = probe
 	s.snap = snap
 	return snap.Snapshot, nil
 }
