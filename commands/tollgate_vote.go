@@ -31,7 +31,11 @@ func (t *Tollgates) Vote(ctx context.Context, c Caller, requestID string, approv
 	r, err := t.vote(ctx, c, normalizeRequestID(requestID), approve, strings.TrimSpace(comment))
 	if err != nil {
 		if isRefusal(err) {
-			metrics.TollgateVotes.WithLabelValues("refused").Inc()
+			// Conflicts (a second vote, a decided request) are counted
+			// where they are found, as duplicate or late.
+			if domain.ErrorCode(err) != domain.Conflict {
+				metrics.TollgateVotes.WithLabelValues("refused").Inc()
+			}
 			return refusal(err), nil
 		}
 		return Reply{}, err
@@ -56,12 +60,14 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 		return Reply{}, err
 	}
 	if req.Status != domain.RequestOpen {
+		metrics.TollgateVotes.WithLabelValues("late").Inc()
 		return Reply{}, t.decidedError(ctx, snap, req, nil)
 	}
 	// Withdrawn (or decided) but not settled yet: its process may still be
 	// applying the effects, or have crashed doing so.
 	if d, err := t.st.TollgateDecision(ctx, id); err == nil {
 		t.retry(ctx, snap, req, d)
+		metrics.TollgateVotes.WithLabelValues("late").Inc()
 		return Reply{}, t.decidedError(ctx, snap, req, d)
 	} else if domain.ErrorCode(err) != domain.NotFound {
 		return Reply{}, err
@@ -121,11 +127,13 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 	}
 	out, n := domain.Decide(votes, req.Quorum)
 	pos := slotIndex(votes, mine.Slot)
-	if pos < 0 || out != domain.Pending && pos >= n {
+	if pos < 0 {
+		return Reply{}, fmt.Errorf("vote on %s: stored vote %s is missing from the votes read back", req.ID, mine.ID)
+	}
+	if out != domain.Pending && pos >= n {
 		// Cannot happen while slots are claimed after reading the ones
 		// below; kept so that a late vote never counts.
 		t.dropVote(ctx, mine)
-		metrics.TollgateVotes.WithLabelValues("late").Inc()
 		return Reply{}, t.tooLate(ctx, snap, req, votes[:n], out)
 	}
 	var (
