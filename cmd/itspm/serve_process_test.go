@@ -28,8 +28,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/itspm/itspm/bot"
+	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/internal/fakeopenai"
 	"github.com/itspm/itspm/internal/fakeslack"
+	"github.com/itspm/itspm/jobs"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/embedded"
 )
@@ -55,7 +57,7 @@ func TestServeProcess(t *testing.T) {
 	bin := buildItspm(t)
 	slack := fakeslack.New()
 	t.Cleanup(slack.Close)
-	for _, u := range []string{"U0DANA", "U0LEE", "U0SAM", "U0MARCO"} {
+	for _, u := range []string{"U0DANA", "U0LEE", "U0SAM", "U0PRIYA", "U0MARCO", "U0AISHA", "U0NINA", "U0JONAS", "U0MEI", "U0TOM", "U0SOFIA", "U0OMAR", "U0RACHEL"} {
 		slack.AddUser(fakeslack.User{ID: u, Name: strings.ToLower(strings.TrimPrefix(u, "U0"))})
 	}
 	llm := fakeopenai.New(e2eOpenAI)
@@ -90,6 +92,21 @@ func TestServeProcess(t *testing.T) {
 	if err := demo.Run(); err != nil {
 		t.Fatalf("itspm chat --demo: %v\n%s", err, logs)
 	}
+
+	// The cluster was down for two days: the daily continuity-tests job last
+	// ran (as scheduled) two days ago. serve catches up the latest missed
+	// occurrence at start-up (always within the 24-hour window; after 09:00
+	// the one before it is recorded as missed), so a job runs without
+	// waiting for a schedule.
+	lastRun := time.Now().UTC().Truncate(24 * time.Hour).Add(-48*time.Hour + 9*time.Hour)
+	seedJobRun(t, dataDir, domain.JobRun{
+		ID: jobs.OccurrenceID("continuity-tests", lastRun), Job: "continuity-tests", At: lastRun,
+		Status: domain.JobOK, Instance: "replica-gone", StartedAt: lastRun, FinishedAt: lastRun,
+	})
+
+	// Slack rate-limits the first post: the job's delivery waits out
+	// Retry-After and is sent once.
+	slack.FailNext("chat.postMessage", 1, fakeslack.RateLimited{RetryAfter: time.Second})
 
 	p := startItspm(t, bin, env, logs, "serve")
 	base := "http://" + addr
@@ -219,6 +236,28 @@ func TestServeProcess(t *testing.T) {
 		}
 	})
 
+	t.Run("caught-up job", func(t *testing.T) {
+		waitUntil(t, 60*time.Second, p, func() bool {
+			body := httpGet(t, base+"/metrics")
+			return strings.Contains(body, `itspm_job_runs_total{job="continuity-tests",outcome="ok"}`) &&
+				strings.Contains(body, `itspm_deliveries_total{outcome="sent"}`)
+		})
+		// Its records carry the occurrence, the correlation key shared by
+		// every replica.
+		var found bool
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil || rec["msg"] != "jobs: run finished" || rec["job"] != "continuity-tests" {
+				continue
+			}
+			occ, _ := rec["occurrence"].(string)
+			found = found || strings.HasPrefix(occ, "continuity-tests@")
+		}
+		if !found {
+			t.Errorf("no \"jobs: run finished\" record with job and occurrence attributes:\n%s", logs.tail(30))
+		}
+	})
+
 	t.Run("metrics", func(t *testing.T) {
 		body := httpGet(t, base+"/metrics")
 		for _, series := range []string{
@@ -232,7 +271,11 @@ func TestServeProcess(t *testing.T) {
 			`itspm_tollgate_decisions_total{outcome="approved"}`,
 			`itspm_llm_requests_total{outcome="fallback"}`,
 			`itspm_llm_requests_total{outcome="ok"}`,
-			`itspm_llm_tokens_total{`,
+			`itspm_llm_tokens_total{kind="prompt"}`,
+			`itspm_job_runs_total{job="continuity-tests",outcome="ok"}`,
+			`itspm_deliveries_total{outcome="sent"}`,
+			`itspm_slack_rate_limited_total{method="chat.postMessage"}`,
+			`itspm_slack_api_calls_total{method="chat.postMessage",outcome="ratelimited"}`,
 			`go_goroutines`,
 			`process_resident_memory_bytes`,
 		} {
@@ -381,6 +424,22 @@ func TestServeProcess(t *testing.T) {
 			}
 		}
 	})
+}
+
+// seedJobRun records a scheduled occurrence, as a replica that has since
+// gone would have.
+func seedJobRun(t *testing.T, dir string, r domain.JobRun) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := storage.Open(ctx, storage.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(context.Background())
+	if n, err := st.RecordJobRuns(ctx, []domain.JobRun{r}); err != nil || n != 1 {
+		t.Fatalf("seed job run: %d, %v", n, err)
+	}
 }
 
 // setSchemaVersion rewrites the schema record of the embedded store in dir.
