@@ -168,7 +168,11 @@ func (t *Tollgates) decisionAudit(snap *domain.Snapshot, req *domain.TollgateReq
 		var who []string
 		for _, v := range d.Votes {
 			if v.Approve {
-				who = append(who, v.Voter)
+				name := v.Voter
+				if p, ok := snap.People[v.Voter]; ok {
+					name = p.Label()
+				}
+				who = append(who, name)
 			}
 		}
 		e.Summary = fmt.Sprintf("tollgate %s approved (%s → %s) by %s", req.ID, req.From, req.To, listWithAnd(who))

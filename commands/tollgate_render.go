@@ -50,7 +50,7 @@ func (t *Tollgates) approvalMessage(snap *domain.Snapshot, svc *domain.Service, 
 	if d == nil {
 		return Reply{
 			Title: fmt.Sprintf("Tollgate %s: %s → %s", req.ID, label, req.To),
-			Text: fmt.Sprintf("%s asks %s to move *%s* from %s to %s. %s approve; one rejection rejects.",
+			Text: fmt.Sprintf("%s asks %s to move %s from %s to %s. %s approve; one rejection rejects.",
 				Person(snap, req.Requester), board, label, req.From, req.To, plural(req.Quorum, "approval")),
 			Sections:  secs,
 			Context:   fmt.Sprintf("Gate %s · opened %s · board members other than the requester vote once", req.Gate, opened),

@@ -335,6 +335,7 @@ func TestTollgateFullFlow(t *testing.T) {
 	for _, want := range []string{
 		"Sam Patel (@U0SAM) · stage design → transition by tollgate TG-payroll-1 (stage: \"design\" → \"transition\")",
 		"Sam Patel (@U0SAM) · approved tollgate TG-payroll-1 (design → transition): Looks solid",
+		"Sam Patel (@U0SAM) · tollgate TG-payroll-1 approved (design → transition) by Dana Ortiz and Sam Patel",
 		"Lee Chen (@U0LEE) · requested tollgate TG-payroll-1: design → transition (the Design Authority)",
 	} {
 		if !strings.Contains(hist, want) {
