@@ -57,6 +57,7 @@ func TestServeProcess(t *testing.T) {
 	bin := buildItspm(t)
 	slack := fakeslack.New()
 	t.Cleanup(slack.Close)
+	slack.SetToken(e2eBotToken) // every Web API call must carry exactly this token
 	for _, u := range []string{"U0DANA", "U0LEE", "U0SAM", "U0PRIYA", "U0MARCO", "U0AISHA", "U0NINA", "U0JONAS", "U0MEI", "U0TOM", "U0SOFIA", "U0OMAR", "U0RACHEL"} {
 		slack.AddUser(fakeslack.User{ID: u, Name: strings.ToLower(strings.TrimPrefix(u, "U0"))})
 	}
