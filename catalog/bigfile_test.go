@@ -1,48 +1,64 @@
 package catalog
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/itspm/itspm/internal/gencatalog"
 )
+
+// bigFile is a valid catalog file of n services (after a person and a
+// portfolio), each document written alike, block and flow style mixed:
+//
+//	1  apiVersion: itspm/v1
+//	2  kind: Service
+//	3  metadata: {name: svc-N}
+//	4  spec:
+//	5    portfolio: workplace
+//	6    owner: dana
+//	7    stage: operate
+//	8    cost:
+//	9      monthly:
+//	10       - {month: 2026-09, budget: 100}
+//	11       - month: 2026-10
+//	12         budget: 100
+//	13   sla: [{kpi: availability, target: 99.9}]
+//	14 ---
+func bigFile(n int) []string {
+	lines := []string{
+		"# generated",
+		"apiVersion: itspm/v1", "kind: Person", "metadata: {name: dana}", "spec: {}", "---",
+		"apiVersion: itspm/v1", "kind: Portfolio", "metadata: {name: workplace}", "spec: {title: Workplace}",
+	}
+	for i := range n {
+		lines = append(lines, "---",
+			"apiVersion: itspm/v1", "kind: Service", fmt.Sprintf("metadata: {name: svc-%05d}", i), "spec:",
+			"  portfolio: workplace", "  owner: dana", "  stage: operate",
+			"  cost:", "    monthly:", "      - {month: 2026-09, budget: 100}", "      - month: 2026-10", "        budget: 100",
+			"  sla: [{kpi: availability, target: 99.9}]")
+	}
+	return append(lines, "")
+}
 
 // TestProblemsDeepInABigFile: Parse keeps no YAML nodes, so Check reads
 // documents with validation problems again to find their lines; problems in
-// the 9,000th document of a generated file (and in an earlier one) are still
+// the 9,000th document of a big file (and in an earlier one) are still
 // reported at their exact lines, next to a problem Parse itself found in
-// the same document.
+// the same document and one in a document between them.
 func TestProblemsDeepInABigFile(t *testing.T) {
-	if testing.Short() {
-		t.Skip("parses 9,000 services")
-	}
-	var buf bytes.Buffer
-	if err := Export(&buf, gencatalog.Generate(9000, 7, "2026-11-27")); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(buf.String(), "\n")
+	lines := bigFile(9500)
 	var starts []int // index of each document's first line
 	for i, l := range lines {
 		if l == "apiVersion: "+APIVersion {
 			starts = append(starts, i)
 		}
 	}
-	if len(starts) < 9000 {
-		t.Fatalf("%d documents, want at least 9,000", len(starts))
-	}
-	// find is the index of the first line of document doc that starts
+	// at is the index of the line of document doc (0-based) that starts
 	// with prefix.
-	find := func(doc int, prefix string) int {
+	at := func(doc int, prefix string) int {
 		t.Helper()
-		end := len(lines)
-		if doc+1 < len(starts) {
-			end = starts[doc+1]
-		}
-		for i := starts[doc]; i < end; i++ {
+		for i := starts[doc]; i < len(lines) && (doc+1 == len(starts) || i < starts[doc+1]); i++ {
 			if strings.HasPrefix(lines[i], prefix) {
 				return i
 			}
@@ -50,32 +66,33 @@ func TestProblemsDeepInABigFile(t *testing.T) {
 		t.Fatalf("document %d has no line starting %q", doc, prefix)
 		return 0
 	}
+	early, middle, deep := 300, 5000, 8999
+	earlyOwner := at(early, "  owner: ")
+	lines[earlyOwner] = "  owner: nobody"
+	middleStage := at(middle, "  stage: ")
+	lines[middleStage] = "  stage: [operate]" // a type error, found by Parse
+	deepOwner := at(deep, "  owner: ")
+	lines[deepOwner] = "  owner: nobody"
+	deepMonth := at(deep, "      - month: ") // spec.cost.monthly[1]
+	lines[deepMonth] = "      - month: 2026-13"
+	deepKPI := at(deep, "  sla: ")
+	lines[deepKPI] = "  sla: [{kpi: availability, target: 99.9}, {kpi: Bad KPI, target: 1}]"
+	deepField := at(deep, "  stage: ") + 1
+	lines = append(lines[:deepField], append([]string{"  colour: blue"}, lines[deepField:]...)...)
+	// The inserted line moved what follows it down by one.
+	deepMonth++
+	deepKPI++
+	data := strings.Join(lines, "\n")
 
-	deep, early := 8999, 300
-	lines[find(deep, "  owner: ")] = "  owner: nobody"
-	month := find(deep, "      - {month: ") + 1 // the second month of spec.cost.monthly
-	lines[month] = strings.Replace(lines[month], "month: 2026-", "month: 2026-1", 1)
-	lines[find(early, "  owner: ")] = "  owner: nobody"
-	tier := find(deep, "  tier: ")
-	lines = append(lines[:tier+1], append([]string{"  colour: blue"}, lines[tier+1:]...)...)
-	data := []byte(strings.Join(lines, "\n"))
-
-	// Lines are 1-based; the documents after the inserted line moved down
-	// by one, which the deep document's fields after it did too.
-	earlyOwner := find(early, "  owner: ") + 1
-	deepOwner := find(deep, "  owner: ") + 1
-	colour := tier + 2
-	deepMonth := month + 2
 	want := []string{
-		fmt.Sprintf("gen.yaml:%d: spec.owner: unknown person \"nobody\"", earlyOwner),
-		fmt.Sprintf("gen.yaml:%d: spec.owner: unknown person \"nobody\"", deepOwner),
-		fmt.Sprintf("gen.yaml:%d: unknown field \"colour\" in spec", colour),
-		fmt.Sprintf("gen.yaml:%d: spec.cost.monthly[1].month: %q is not a month (want YYYY-MM)", deepMonth, strings.TrimSuffix(strings.Fields(lines[deepMonth-1])[2], ",")),
+		fmt.Sprintf(`gen.yaml:%d: spec.owner: unknown person "nobody"`, earlyOwner+1),
+		fmt.Sprintf(`gen.yaml:%d: spec.stage: expected a text value, got a list`, middleStage+1),
+		fmt.Sprintf(`gen.yaml:%d: spec.owner: unknown person "nobody"`, deepOwner+1),
+		fmt.Sprintf(`gen.yaml:%d: unknown field "colour" in spec`, deepField+1),
+		fmt.Sprintf(`gen.yaml:%d: spec.cost.monthly[1].month: "2026-13" is not a month (want YYYY-MM)`, deepMonth+1),
+		fmt.Sprintf(`gen.yaml:%d: spec.sla[1].kpi: "Bad KPI" is not a KPI name (lowercase letters, digits and '-')`, deepKPI+1),
 	}
-	if got := lines[deepMonth-1]; !strings.Contains(got, "month: 2026-1") {
-		t.Fatalf("line %d is %q, not the month changed", deepMonth, got)
-	}
-	got := problems([]File{{Path: "gen.yaml", Data: data}}, nil)
+	got := problems([]File{{Path: "gen.yaml", Data: []byte(data)}}, nil)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}

@@ -115,11 +115,16 @@ func Import(ctx context.Context, st Store, files []File, actor string, dryRun bo
 	if len(errs) > 0 {
 		return res, errs, nil
 	}
+	// From here on only the catalog is needed, copied out of the set so
+	// that the set (which keeps the files' text to locate problems) and the
+	// files are garbage while the store works, which for a large import is
+	// when the process needs the most memory.
+	cat, src := set.Catalog, source(files)
 	if dryRun {
-		res.Changes = plan(snap, &set.Catalog)
+		res.Changes = plan(snap, &cat)
 		return res, nil, nil
 	}
-	changes, err := st.Apply(ctx, &set.Catalog, actor, source(files))
+	changes, err := st.Apply(ctx, &cat, actor, src)
 	res.Changes = changes
 	if err != nil {
 		return res, nil, fmt.Errorf("write the catalog: %w", err)
