@@ -42,9 +42,30 @@ var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 func Escape(s string) string { return escaper.Replace(s) }
 
 // mrkdwn renders reply text for a mrkdwn field: escaped, with mentions as
-// real Slack mentions.
+// real Slack mentions. A mention token whose user is not a Slack user ID
+// (only typed text can hold one: the catalog refuses private-use
+// characters) is shown as its escaped label, so "<!channel>" cannot be
+// smuggled in as a user ID.
 func mrkdwn(s string) string {
-	return commands.ReplaceMentions(s, Escape, func(user, _ string) string { return "<@" + user + ">" })
+	return commands.ReplaceMentions(s, Escape, func(user, label string) string {
+		if !slackUserID(user) {
+			return Escape(label)
+		}
+		return "<@" + user + ">"
+	})
+}
+
+// slackUserID reports whether s looks like a Slack user ID (U… or W…).
+func slackUserID(s string) bool {
+	if len(s) < 2 || len(s) > 24 || (s[0] != 'U' && s[0] != 'W') {
+		return false
+	}
+	for _, c := range []byte(s[1:]) {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // plain renders reply text for a plain_text field: Slack shows it verbatim,

@@ -16,10 +16,10 @@ import (
 func (s *Server) serveCommand(w http.ResponseWriter, r *http.Request) {
 	cmd, err := slack.SlashCommandParse(r)
 	if err != nil || cmd.UserID == "" {
-		http.Error(w, "bad slash command", http.StatusBadRequest)
+		badRequest(w, r, "bad slash command")
 		return
 	}
-	msg, start := s.acceptCommand(cmd, false)
+	msg, start := s.acceptCommand(r.Context(), cmd, false)
 	if msg != nil {
 		setOutcome(w, "busy")
 		writeJSON(w, msg)
@@ -42,8 +42,12 @@ type immediate struct {
 // whether Slack may deliver the same invocation again (Socket Mode
 // redelivers unacknowledged envelopes; HTTP slash commands are never
 // retried), which costs a claim in the store.
-func (s *Server) acceptCommand(cmd slack.SlashCommand, redelivered bool) (*immediate, func()) {
-	start, err := s.reserve("command", func(ctx context.Context) { s.runCommand(ctx, cmd, redelivered) })
+func (s *Server) acceptCommand(ctx context.Context, cmd slack.SlashCommand, redelivered bool) (*immediate, func()) {
+	if rq := requestOf(ctx); rq != nil {
+		rq.set("command", cmd.UserID, cmd.TeamID, cmd.ChannelID, cmd.TriggerID)
+		rq.verb = commands.Verb(cmd.Text)
+	}
+	start, err := s.reserve(ctx, "command", func(ctx context.Context) { s.runCommand(ctx, cmd, redelivered) })
 	if err != nil {
 		return &immediate{ResponseType: slack.ResponseTypeEphemeral, Text: busyText(err)}, nil
 	}
@@ -77,7 +81,8 @@ func (s *Server) reply(ctx context.Context, responseURL, channel, user string, r
 		_, _, err = s.sender.Post(ctx, user, r)
 	}
 	if err != nil {
-		s.logger.Error("reply to slack failed", "user", user, "channel", channel, "err", err)
+		note(ctx, "reply_failed")
+		s.log(ctx).Error("reply to slack failed", "user", user, "channel", channel, "err", err)
 	}
 }
 

@@ -24,9 +24,10 @@ var BotEvents = []string{"app_home_opened", "app_mention", "message.im"}
 func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		http.Error(w, "read body", http.StatusBadRequest)
+		badRequest(w, r, "read body")
 		return
 	}
+	rq := requestOf(r.Context())
 	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
 		// A well-formed callback whose inner event we cannot parse is
@@ -35,30 +36,27 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 			Type string `json:"type"`
 		}
 		if json.Unmarshal(body, &outer) != nil || outer.Type == "" {
-			http.Error(w, "bad event", http.StatusBadRequest)
+			badRequest(w, r, "bad event")
 			return
 		}
-		s.logger.Debug("unparsed event ignored", "type", outer.Type, "err", err)
+		rq.set(clip(outer.Type, 32), "", "", "", "")
+		s.log(r.Context()).Debug("unparsed event ignored", "type", clip(outer.Type, 64), "err", err)
 		setOutcome(w, "ignored")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
 	switch ev.Type {
 	case slackevents.URLVerification:
+		rq.set("url_verification", "", "", "", "")
 		v, ok := ev.Data.(*slackevents.EventsAPIURLVerificationEvent)
 		if !ok {
-			http.Error(w, "bad url_verification", http.StatusBadRequest)
+			badRequest(w, r, "bad url_verification")
 			return
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, v.Challenge)
 	case slackevents.CallbackEvent:
-		cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
-		id := ""
-		if cb != nil {
-			id = cb.EventID
-		}
-		start, err := s.acceptEvent(id, ev.InnerEvent)
+		start, err := s.acceptEvent(r.Context(), ev)
 		if err != nil {
 			// Not taken: let Slack deliver it again later (or to another
 			// replica).
@@ -70,6 +68,7 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 		ackEmpty(w)
 		then(start)
 	default:
+		rq.set(clip(ev.Type, 32), "", "", "", "")
 		setOutcome(w, "ignored")
 		w.WriteHeader(http.StatusOK)
 	}
@@ -78,13 +77,22 @@ func (s *Server) serveEvent(w http.ResponseWriter, r *http.Request) {
 // acceptEvent reserves the work of an event callback and returns what
 // starts it. It returns an error only when the work was refused (busy or
 // shutting down); events the bot does not act on are accepted and dropped.
-func (s *Server) acceptEvent(eventID string, inner slackevents.EventsAPIInnerEvent) (func(), error) {
+func (s *Server) acceptEvent(ctx context.Context, ev slackevents.EventsAPIEvent) (func(), error) {
+	eventID := ""
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb != nil {
+		eventID = cb.EventID
+	}
+	rq := requestOf(ctx)
+	rq.set(clip(ev.InnerEvent.Type, 32), "", ev.TeamID, "", eventID)
 	var work func(ctx context.Context)
-	switch e := inner.Data.(type) {
+	kind := "event"
+	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
+		rq.set("", e.User, "", e.Channel, "")
 		if e.BotID != "" || e.User == "" || e.User == s.botUser || e.Edited != nil {
 			return nil, nil
 		}
+		kind = "mention"
 		thread := e.ThreadTimeStamp
 		if thread == "" {
 			thread = e.TimeStamp
@@ -101,9 +109,11 @@ func (s *Server) acceptEvent(eventID string, inner slackevents.EventsAPIInnerEve
 	case *slackevents.MessageEvent:
 		// Only plain messages people write in the bot's DM: no edits,
 		// deletions, joins or bot posts (including our own).
+		rq.set("", e.User, "", e.Channel, "")
 		if e.ChannelType != "im" || e.SubType != "" || e.BotID != "" || e.User == "" || e.User == s.botUser {
 			return nil, nil
 		}
+		kind = "dm"
 		work = func(ctx context.Context) {
 			c := commands.Caller{SlackUser: e.User, Source: source("DM", "")}
 			// In a DM the answer follows inline, or in the thread the
@@ -111,14 +121,16 @@ func (s *Server) acceptEvent(eventID string, inner slackevents.EventsAPIInnerEve
 			s.postAnswer(ctx, e.Channel, e.ThreadTimeStamp, s.answer(ctx, c, cleanText(e.Text, s.botUser)))
 		}
 	case *slackevents.AppHomeOpenedEvent:
+		rq.set("", e.User, "", "", "")
 		if e.Tab != "" && e.Tab != "home" {
 			return nil, nil
 		}
+		kind = "home"
 		work = func(ctx context.Context) { s.publishHome(ctx, e.User) }
 	default:
 		return nil, nil
 	}
-	return s.reserve("event", func(ctx context.Context) {
+	return s.reserve(ctx, kind, func(ctx context.Context) {
 		if eventID != "" && !s.claim(ctx, "events", "event:"+eventID) {
 			return
 		}
@@ -130,7 +142,8 @@ func (s *Server) postAnswer(ctx context.Context, channel, thread string, r comma
 	ctx, cancel := afterwords(ctx)
 	defer cancel()
 	if _, _, err := s.sender.PostThread(ctx, channel, thread, r); err != nil {
-		s.logger.Error("answer in slack failed", "channel", channel, "err", err)
+		note(ctx, "reply_failed")
+		s.log(ctx).Error("answer in slack failed", "channel", channel, "err", err)
 	}
 }
 
@@ -138,10 +151,12 @@ func (s *Server) postAnswer(ctx context.Context, channel, thread string, r comma
 func (s *Server) publishHome(ctx context.Context, user string) {
 	r, err := s.engine.Home(ctx, commands.Caller{SlackUser: user, Source: "slack home"})
 	if err != nil {
-		r = commands.ErrorReply(s.logger, err)
+		note(ctx, outcomeOf(err))
+		r = commands.ErrorReply(s.log(ctx), err)
 	}
 	if err := s.sender.PublishHome(ctx, user, r); err != nil {
-		s.logger.Error("publish app home failed", "user", user, "err", err)
+		note(ctx, "reply_failed")
+		s.log(ctx).Error("publish app home failed", "user", user, "err", err)
 	}
 }
 

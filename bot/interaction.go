@@ -28,10 +28,10 @@ func (s *Server) serveInteraction(w http.ResponseWriter, r *http.Request) {
 	// The verifier restored the body, so the form can be parsed here.
 	cb, err := slack.InteractionCallbackParse(r)
 	if err != nil {
-		http.Error(w, "bad interaction payload", http.StatusBadRequest)
+		badRequest(w, r, "bad interaction payload")
 		return
 	}
-	ack, start := s.acceptInteraction(cb, false)
+	ack, start := s.acceptInteraction(r.Context(), cb, false)
 	if ack != nil {
 		writeJSON(w, ack)
 	} else {
@@ -51,8 +51,9 @@ type viewErrors struct {
 // the acknowledgement must carry (nil: nothing) and what starts the work
 // once it is sent. Unknown payloads are acknowledged and ignored.
 // redelivered is as for acceptCommand.
-func (s *Server) acceptInteraction(cb slack.InteractionCallback, redelivered bool) (ack any, start func()) {
+func (s *Server) acceptInteraction(ctx context.Context, cb slack.InteractionCallback, redelivered bool) (ack any, start func()) {
 	user := cb.User.ID
+	requestOf(ctx).set(clip(string(cb.Type), 32), user, cb.Team.ID, channelOf(cb), cb.TriggerID)
 	if user == "" {
 		return nil, nil
 	}
@@ -60,20 +61,23 @@ func (s *Server) acceptInteraction(cb slack.InteractionCallback, redelivered boo
 	case slack.InteractionTypeBlockActions:
 		var starts []func()
 		for _, a := range cb.ActionCallback.BlockActions {
-			starts = append(starts, s.acceptAction(cb, a, redelivered))
+			if a != nil {
+				starts = append(starts, s.acceptAction(ctx, cb, a, redelivered))
+			}
 		}
 		return nil, func() { then(starts...) }
 	case slack.InteractionTypeViewSubmission:
-		return s.acceptSubmission(cb, redelivered)
+		return s.acceptSubmission(ctx, cb, redelivered)
 	case slack.InteractionTypeShortcut:
 		if cb.CallbackID == CallbackFind {
-			start, err := s.reserve("shortcut", func(ctx context.Context) {
+			start, err := s.reserve(ctx, "shortcut:"+CallbackFind, func(ctx context.Context) {
 				if err := s.sender.OpenModal(ctx, cb.TriggerID, findModal()); err != nil {
-					s.logger.Error("open find modal", "user", user, "err", err)
+					note(ctx, "reply_failed")
+					s.log(ctx).Error("open find modal", "err", err)
 				}
 			})
 			if err != nil {
-				s.logger.Warn("shortcut dropped", "reason", err)
+				s.log(ctx).Warn("shortcut dropped", "reason", err)
 			}
 			return nil, start
 		}
@@ -91,7 +95,7 @@ func channelOf(cb slack.InteractionCallback) string {
 
 // acceptAction reserves the work of one button click and returns what
 // starts it (nil: nothing to do).
-func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction, redelivered bool) func() {
+func (s *Server) acceptAction(ctx context.Context, cb slack.InteractionCallback, a *slack.BlockAction, redelivered bool) func() {
 	user, channel := cb.User.ID, channelOf(cb)
 	caller := commands.Caller{SlackUser: user, Source: source("button", channel)}
 	// Button answers are for the clicker only.
@@ -113,7 +117,8 @@ func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction
 		work = func(ctx context.Context) {
 			// The trigger_id expires after 3 s: open the modal first.
 			if err := s.sender.OpenModal(ctx, cb.TriggerID, rejectModal(a.Value)); err != nil {
-				s.logger.Error("open reject modal", "user", user, "err", err)
+				note(ctx, "reply_failed")
+				s.log(ctx).Error("open reject modal", "err", err)
 				respond(ctx, commands.Reply{Error: true, Text: "Could not open the rejection form; type `reject " + a.Value + " <reason>` instead."})
 			}
 		}
@@ -124,14 +129,14 @@ func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction
 	if redelivered && cb.TriggerID != "" {
 		key = "act:" + cb.TriggerID + ":" + a.ActionID
 	}
-	start, err := s.reserve("action", func(ctx context.Context) {
+	start, err := s.reserve(ctx, "action:"+actionBase(a.ActionID), func(ctx context.Context) {
 		if key != "" && !s.claim(ctx, "interactions", key) {
 			return
 		}
 		work(ctx)
 	})
 	if err != nil && cb.ResponseURL != "" {
-		s.spawnNotice(func(ctx context.Context) {
+		s.spawnNotice(ctx, func(ctx context.Context) {
 			_ = s.sender.Respond(ctx, cb.ResponseURL, commands.Reply{Error: true, Text: busyText(err)})
 		})
 	}
@@ -141,14 +146,16 @@ func (s *Server) acceptAction(cb slack.InteractionCallback, a *slack.BlockAction
 func (s *Server) vote(ctx context.Context, c commands.Caller, id string, approve bool, comment string) commands.Reply {
 	r, err := s.engine.Vote(ctx, c, strings.TrimSpace(id), approve, comment)
 	if err != nil {
-		return commands.ErrorReply(s.logger, err)
+		note(ctx, outcomeOf(err))
+		return commands.ErrorReply(s.log(ctx), err)
 	}
+	noteReply(ctx, r)
 	return r
 }
 
 // acceptSubmission validates a modal synchronously (Slack shows errors
 // only in the acknowledgement) and queues the rest.
-func (s *Server) acceptSubmission(cb slack.InteractionCallback, redelivered bool) (any, func()) {
+func (s *Server) acceptSubmission(ctx context.Context, cb slack.InteractionCallback, redelivered bool) (any, func()) {
 	user := cb.User.ID
 	caller := commands.Caller{SlackUser: user, Source: source("modal", "")}
 	var work func(ctx context.Context)
@@ -184,7 +191,7 @@ func (s *Server) acceptSubmission(cb slack.InteractionCallback, redelivered bool
 	case cb.View.ID != "":
 		key = "view:" + cb.View.ID + ":" + cb.View.Hash
 	}
-	start, err := s.reserve("submission", func(ctx context.Context) {
+	start, err := s.reserve(ctx, "view:"+cb.View.CallbackID, func(ctx context.Context) {
 		if key != "" && !s.claim(ctx, "interactions", key) {
 			return
 		}

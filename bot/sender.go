@@ -378,7 +378,7 @@ func (s *Sender) call(ctx context.Context, method string, idempotent bool, chann
 			if wait <= 0 {
 				wait = time.Second
 			}
-			s.logger.Warn("slack rate limited", "method", method, "retry_after", wait, "attempt", attempt)
+			loggerFrom(ctx, s.logger).Warn("slack rate limited", "method", method, "retry_after", wait, "attempt", attempt)
 			if channel != "" {
 				s.delay(channel, wait)
 			}
@@ -389,7 +389,7 @@ func (s *Sender) call(ctx context.Context, method string, idempotent bool, chann
 		}
 		metrics.SlackCalls.WithLabelValues(method, "error").Inc()
 		if idempotent && transient(err) && attempt < s.attempts && ctx.Err() == nil {
-			s.logger.Warn("slack call failed, retrying", "method", method, "err", err, "attempt", attempt)
+			loggerFrom(ctx, s.logger).Warn("slack call failed, retrying", "method", method, "err", err, "attempt", attempt)
 			if err := s.sleep(ctx, backoff); err != nil {
 				return fmt.Errorf("slack %s: %w", method, err)
 			}

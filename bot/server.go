@@ -5,9 +5,11 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -138,21 +140,24 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 }
 
 // slack wraps a /slack/* handler: signature check first (401 and nothing
-// else on failure), then the handler, timing the acknowledgement.
+// else on failure), then the handler, timing the acknowledgement and
+// logging the request's line (see reqlog.go).
 func (s *Server) slack(endpoint string, h http.HandlerFunc) http.Handler {
-	var inner http.Handler = h
-	if s.verifier != nil {
-		inner = s.verifier.Middleware(h)
-	} else {
-		inner = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			http.Error(w, "invalid signature", http.StatusUnauthorized)
-		})
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		rq := s.newRequest(endpoint, "http")
+		rq.retry = retryNum(r.Header.Get("X-Slack-Retry-Num"))
 		rec := &statusRecorder{ResponseWriter: w}
-		inner.ServeHTTP(rec, r)
-		metrics.AckLatency.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+		if err := s.verify(r); err != nil {
+			rq.reason = refusal(err)
+			rec.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			rec.Header().Set("X-Content-Type-Options", "nosniff")
+			rec.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(rec, "invalid signature")
+		} else {
+			h(rec, r.WithContext(withRequest(r.Context(), rq)))
+		}
+		ack := time.Since(rq.start)
+		metrics.AckLatency.WithLabelValues(endpoint).Observe(ack.Seconds())
 		outcome := rec.outcome
 		if outcome == "" {
 			switch {
@@ -167,7 +172,49 @@ func (s *Server) slack(endpoint string, h http.HandlerFunc) http.Handler {
 			}
 		}
 		metrics.Requests.WithLabelValues(endpoint, outcome).Inc()
+		rq.logAck(outcome, rec.status, ack)
 	})
+}
+
+// errNoSecret refuses HTTP requests when only Socket Mode is configured.
+var errNoSecret = errors.New("no signing secret configured")
+
+// verify checks r's signature and restores its body for the handler.
+func (s *Server) verify(r *http.Request) error {
+	if s.verifier == nil {
+		return errNoSecret
+	}
+	body, err := s.verifier.Verify(r)
+	if err != nil {
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return nil
+}
+
+// refusal names why a request was refused, for its log line.
+func refusal(err error) string {
+	for _, e := range []struct {
+		err  error
+		name string
+	}{
+		{ErrMissingHeaders, "missing_headers"}, {ErrStaleTimestamp, "stale_timestamp"},
+		{ErrBadSignature, "bad_signature"}, {ErrBodyTooLarge, "body_too_large"}, {errNoSecret, "no_signing_secret"},
+	} {
+		if errors.Is(err, e.err) {
+			return e.name
+		}
+	}
+	return "read_body"
+}
+
+// badRequest answers 400 and notes why for the request's log line.
+func badRequest(w http.ResponseWriter, r *http.Request, reason string) {
+	if rq := requestOf(r.Context()); rq != nil {
+		rq.reason = reason
+	}
+	http.Error(w, reason, http.StatusBadRequest)
 }
 
 // statusRecorder notes the status a handler wrote, and lets it name a
@@ -217,23 +264,12 @@ func busyText(err error) string {
 	return "itspm is busy right now; please try again in a moment."
 }
 
-// spawn runs fn in the background with its own timeout, unless the pool is
-// full or shutting down. Acknowledged work is tracked so Shutdown can wait
-// for it.
-func (s *Server) spawn(kind string, fn func(ctx context.Context)) error {
-	start, err := s.reserve(kind, fn)
-	if err != nil {
-		return err
-	}
-	start()
-	return nil
-}
-
 // reserve takes a slot in the pool for fn and returns what starts it. The
 // request handlers write (and flush) their acknowledgement between the two,
 // so the acknowledgement never waits for the CPU its own work takes. The
-// returned start must be called exactly once.
-func (s *Server) reserve(kind string, fn func(ctx context.Context)) (start func(), err error) {
+// returned start must be called exactly once. ctx is the request's: the
+// work logs under its ID, but runs detached from it (s.base, s.timeout).
+func (s *Server) reserve(ctx context.Context, kind string, fn func(ctx context.Context)) (start func(), err error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -243,11 +279,12 @@ func (s *Server) reserve(kind string, fn func(ctx context.Context)) (start func(
 	case s.sem <- struct{}{}:
 	default:
 		s.mu.Unlock()
-		s.logger.Warn("work pool full", "kind", kind)
+		s.log(ctx).Warn("work pool full", "work", kind)
 		return nil, errBusy
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
+	w := s.newWork(ctx, kind)
 	return func() {
 		go func() {
 			// A new goroutine runs next on this P; yield once so whatever
@@ -256,9 +293,18 @@ func (s *Server) reserve(kind string, fn func(ctx context.Context)) (start func(
 			runtime.Gosched()
 			defer s.wg.Done()
 			defer func() { <-s.sem }()
-			s.run(kind, fn)
+			s.run(w, fn)
 		}()
 	}, nil
+}
+
+// newWork describes a piece of work of the request in ctx.
+func (s *Server) newWork(ctx context.Context, kind string) *work {
+	logger := s.logger
+	if rq := requestOf(ctx); rq != nil {
+		logger = rq.logger()
+	}
+	return &work{kind: kind, logger: logger, outcome: "ok"}
 }
 
 // then starts the work reserved while handling a request (nil: none).
@@ -280,7 +326,7 @@ func ackEmpty(w http.ResponseWriter) {
 
 // spawnNotice runs a small "busy" notice outside the main pool, from a few
 // slots of its own; with those taken too the notice is dropped.
-func (s *Server) spawnNotice(fn func(ctx context.Context)) {
+func (s *Server) spawnNotice(ctx context.Context, fn func(ctx context.Context)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	select {
@@ -289,21 +335,30 @@ func (s *Server) spawnNotice(fn func(ctx context.Context)) {
 		return
 	}
 	s.wg.Add(1)
+	w := s.newWork(ctx, "notice")
 	go func() {
 		defer s.wg.Done()
 		defer func() { <-s.notice }()
-		s.run("notice", fn)
+		s.run(w, fn)
 	}()
 }
 
-func (s *Server) run(kind string, fn func(ctx context.Context)) {
-	defer func() {
-		if p := recover(); p != nil {
-			s.logger.Error("panic in slack work", "kind", kind, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		}
-	}()
+// run does one piece of work under its own timeout and writes its line.
+func (s *Server) run(w *work, fn func(ctx context.Context)) {
 	ctx, cancel := context.WithTimeout(s.base, s.timeout)
 	defer cancel()
+	ctx = context.WithValue(ctx, workKey{}, w)
+	w.start = time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			w.note("panic")
+			w.logger.Error("panic in slack work", "work", w.kind, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			w.note("timeout")
+		}
+		w.done()
+	}()
 	fn(ctx)
 }
 
@@ -338,21 +393,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) claim(ctx context.Context, endpoint, key string) bool {
 	first, err := s.store.ClaimEvent(ctx, key)
 	if err != nil {
-		s.logger.Warn("dedupe unavailable; handling anyway", "key", key, "err", err)
+		s.log(ctx).Warn("dedupe unavailable; handling anyway", "key", clip(key, 128), "err", err)
 		return true
 	}
 	if !first {
+		note(ctx, "duplicate")
 		metrics.Requests.WithLabelValues(endpoint, "duplicate").Inc()
-		s.logger.Info("duplicate delivery ignored", "key", key)
+		s.log(ctx).Info("duplicate delivery ignored", "key", clip(key, 128))
 	}
 	return first
 }
 
 // answer runs text through the engine, turning errors into a reply.
 func (s *Server) answer(ctx context.Context, c commands.Caller, text string) commands.Reply {
+	if w := workOf(ctx); w != nil && w.verb == "" {
+		w.verb = commands.Verb(text)
+	}
 	r, err := s.engine.Handle(ctx, c, text)
 	if err != nil {
-		return commands.ErrorReply(s.logger, err)
+		note(ctx, outcomeOf(err))
+		return commands.ErrorReply(s.log(ctx), err)
 	}
+	noteReply(ctx, r)
 	return r
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,51 +61,62 @@ func (s *Server) socketEvent(ctx context.Context, client *socketmode.Client, evt
 		if !ok || evt.Request == nil {
 			return
 		}
-		start := time.Now()
+		rq, rctx := s.socketRequest(ctx, "commands", evt.Request)
 		outcome := "ok"
-		msg, run := s.acceptCommand(cmd, true)
+		msg, run := s.acceptCommand(rctx, cmd, true)
 		if msg != nil {
 			outcome = "busy"
-			s.ack(ctx, client, evt.Request, msg)
+			s.ack(rctx, client, evt.Request, msg)
 		} else {
-			s.ack(ctx, client, evt.Request, nil)
+			s.ack(rctx, client, evt.Request, nil)
 		}
-		observe("commands", outcome, start)
+		s.observe(rq, outcome)
 		then(run)
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok || evt.Request == nil {
 			return
 		}
-		start := time.Now()
-		ack, run := s.acceptInteraction(cb, true)
-		s.ack(ctx, client, evt.Request, ack)
-		observe("interactions", "ok", start)
+		rq, rctx := s.socketRequest(ctx, "interactions", evt.Request)
+		ack, run := s.acceptInteraction(rctx, cb, true)
+		s.ack(rctx, client, evt.Request, ack)
+		s.observe(rq, "ok")
 		then(run)
 	case socketmode.EventTypeEventsAPI:
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 		if !ok || evt.Request == nil {
 			return
 		}
-		start := time.Now()
+		rq, rctx := s.socketRequest(ctx, "events", evt.Request)
 		var run func()
+		outcome := "ignored"
 		if ev.Type == slackevents.CallbackEvent {
-			id := ""
-			if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
-				id = cb.EventID
-			}
 			var err error
-			if run, err = s.acceptEvent(id, ev.InnerEvent); err != nil {
+			if run, err = s.acceptEvent(rctx, ev); err != nil {
 				// Unacknowledged: Slack retries (retry_attempt), and the
 				// event_id claim keeps the retry from acting twice.
-				observe("events", "busy", start)
+				s.observe(rq, "busy")
 				return
 			}
+			outcome = "ok"
+		} else {
+			rq.set(clip(ev.Type, 32), "", "", "", "")
 		}
-		s.ack(ctx, client, evt.Request, nil)
-		observe("events", "ok", start)
+		s.ack(rctx, client, evt.Request, nil)
+		s.observe(rq, outcome)
 		then(run)
 	}
+}
+
+// socketRequest starts the log record of an envelope: its envelope_id is
+// Slack's ID of the delivery.
+func (s *Server) socketRequest(ctx context.Context, endpoint string, req *socketmode.Request) (*request, context.Context) {
+	rq := s.newRequest(endpoint, "socket")
+	rq.slackID = clip(req.EnvelopeID, 64)
+	if req.RetryAttempt > 0 {
+		rq.retry = retryNum(strconv.Itoa(req.RetryAttempt))
+	}
+	return rq, withRequest(ctx, rq)
 }
 
 func (s *Server) ack(ctx context.Context, client *socketmode.Client, req *socketmode.Request, payload any) {
@@ -112,13 +124,16 @@ func (s *Server) ack(ctx context.Context, client *socketmode.Client, req *socket
 		payload = nil // a typed nil would be sent as "payload": null
 	}
 	if err := client.AckCtx(ctx, req.EnvelopeID, payload); err != nil {
-		s.logger.Warn("socket mode ack failed", "envelope", req.EnvelopeID, "err", err)
+		s.log(ctx).Warn("socket mode ack failed", "err", err)
 	}
 }
 
-func observe(endpoint, outcome string, start time.Time) {
-	metrics.AckLatency.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
-	metrics.Requests.WithLabelValues(endpoint, outcome).Inc()
+// observe records an acknowledged envelope: metrics and its log line.
+func (s *Server) observe(rq *request, outcome string) {
+	ack := time.Since(rq.start)
+	metrics.AckLatency.WithLabelValues(rq.endpoint).Observe(ack.Seconds())
+	metrics.Requests.WithLabelValues(rq.endpoint, outcome).Inc()
+	rq.logAck(outcome, 0, ack)
 }
 
 // slogOutput sends slack-go's Socket Mode log lines to slog at debug level.

@@ -235,6 +235,7 @@ func unavailable(err error) error {
 	if err == nil {
 		return nil
 	}
+	countStoreError(err, 1)
 	var de *domain.Error
 	if errors.As(err, &de) {
 		return err
