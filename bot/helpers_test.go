@@ -96,8 +96,9 @@ type envConfig struct {
 	store   bot.Store                         // replaces the store given to the bot
 	workers int
 	apiURL  func(*fakeslack.Server) string
-	app     string // app-level token
-	flow    bool   // wire the tollgate workflow, delivering through the sender
+	app     string       // app-level token
+	flow    bool         // wire the tollgate workflow, delivering through the sender
+	logger  *slog.Logger // the bot's and the sender's; nil: quietLogger
 }
 
 func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
@@ -129,8 +130,12 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 	if cfg.apiURL != nil {
 		apiURL = cfg.apiURL(fake)
 	}
+	logger := cfg.logger
+	if logger == nil {
+		logger = quietLogger()
+	}
 	e.sender = bot.NewSender(bot.NewClient("xoxb-test", cfg.app, apiURL), bot.SenderOptions{
-		Logger: quietLogger(), Pace: -1, Sleep: e.sleeps.sleep,
+		Logger: logger, Pace: -1, Sleep: e.sleeps.sleep,
 	})
 	if cfg.flow {
 		e.engine.SetWorkflow(commands.NewTollgates(e.engine, st, e.sender, commands.TollgateOptions{Logger: quietLogger()}))
@@ -141,7 +146,7 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 	}
 	e.bot = bot.New(engine, e.sender, store, bot.Options{
 		SigningSecret: secret, BotUserID: fakeslack.DefaultIdentity.BotUserID,
-		Logger: quietLogger(), Now: fixedNow, Workers: cfg.workers,
+		Logger: logger, Now: fixedNow, Workers: cfg.workers,
 	})
 	e.srv = httptest.NewServer(e.bot.Handler())
 	t.Cleanup(func() {

@@ -31,14 +31,15 @@ type request struct {
 	start    time.Time
 	base     *slog.Logger
 
-	kind    string // payload type: command, block_actions, view_submission, app_mention…
-	verb    string // command verb, for slash commands
-	user    string
-	team    string
-	channel string
-	slackID string // Slack's own ID of the delivery: trigger_id, event_id or envelope_id
-	retry   string // Slack's retry number, when it is one
-	reason  string // why it was refused (401, 400)
+	kind     string // payload type: command, block_actions, view_submission, app_mention…
+	verb     string // command verb, for slash commands
+	user     string
+	team     string
+	channel  string
+	slackID  string // Slack's own ID of the payload: trigger_id or event_id
+	envelope string // Socket Mode envelope_id
+	retry    string // Slack's retry number, when it is one
+	reason   string // why it was refused (401, 400)
 }
 
 // newRequestID returns 12 hex digits: unique enough among the requests of
@@ -76,7 +77,7 @@ func (r *request) logAck(outcome string, status int, ack time.Duration) {
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}
-	for _, kv := range [...][2]string{{"kind", r.kind}, {"verb", r.verb}, {"slack_id", r.slackID}, {"retry", r.retry}, {"reason", r.reason}} {
+	for _, kv := range [...][2]string{{"kind", r.kind}, {"verb", r.verb}, {"slack_id", r.slackID}, {"envelope", r.envelope}, {"retry", r.retry}, {"reason", r.reason}} {
 		if kv[1] != "" {
 			attrs = append(attrs, slog.String(kv[0], kv[1]))
 		}

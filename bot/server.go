@@ -399,7 +399,7 @@ func (s *Server) claim(ctx context.Context, endpoint, key string) bool {
 	if !first {
 		note(ctx, "duplicate")
 		metrics.Requests.WithLabelValues(endpoint, "duplicate").Inc()
-		s.log(ctx).Info("duplicate delivery ignored", "key", clip(key, 128))
+		s.log(ctx).Debug("duplicate delivery ignored", "key", clip(key, 128))
 	}
 	return first
 }

@@ -108,11 +108,11 @@ func (s *Server) socketEvent(ctx context.Context, client *socketmode.Client, evt
 	}
 }
 
-// socketRequest starts the log record of an envelope: its envelope_id is
-// Slack's ID of the delivery.
+// socketRequest starts the log record of an envelope, naming it by its
+// envelope_id (Slack redelivers an unacknowledged envelope under the same).
 func (s *Server) socketRequest(ctx context.Context, endpoint string, req *socketmode.Request) (*request, context.Context) {
 	rq := s.newRequest(endpoint, "socket")
-	rq.slackID = clip(req.EnvelopeID, 64)
+	rq.envelope = clip(req.EnvelopeID, 64)
 	if req.RetryAttempt > 0 {
 		rq.retry = retryNum(strconv.Itoa(req.RetryAttempt))
 	}
