@@ -50,6 +50,9 @@ func TestJobsRunDryRunPrintsAndRecordsNothing(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	if code, out, errOut := itspmRun(jobsEnv(dir), "jobs", "run", "janitor", "--at", atT); code != 0 || !strings.Contains(out, "janitor@2026-11-27T08:00:00Z: done.") {
+		t.Errorf("janitor run: exit %d, %s %s", code, out, errOut)
+	}
 	code, out, errOut = itspmRun(jobsEnv(dir), "jobs", "list")
 	if code != 0 {
 		t.Fatalf("jobs list exit %d: %s", code, errOut)
