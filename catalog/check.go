@@ -64,63 +64,62 @@ type located struct {
 // read again, each once and only as far as its last document with a
 // problem, and those documents are decoded again to find their fields'
 // lines: the same code on the same text finds the same nodes as Parse did.
+// Each document's nodes are dropped as soon as its problems are located, so
+// that even a file with a problem in every document needs no more memory
+// than parsing it did.
 func (s *Set) locate(errs Errors, found []located) {
 	if len(found) == 0 {
 		return
 	}
-	want := map[int]map[int]bool{} // by file, the documents to read again
+	want := map[int]map[int][]located{} // by file and document
 	for _, f := range found {
+		// Until a document is found again (it always is, unless the files
+		// changed since Parse), a problem names the document's line.
+		errs[f.err].Message = f.path + ": " + f.message
 		if want[f.info.src] == nil {
-			want[f.info.src] = map[int]bool{}
+			want[f.info.src] = map[int][]located{}
 		}
-		want[f.info.src][f.info.seq] = true
+		want[f.info.src][f.info.seq] = append(want[f.info.src][f.info.seq], f)
 	}
-	full := map[[2]int]*docInfo{}
-	for src, seqs := range want {
-		for seq, info := range s.reread(src, seqs) {
-			full[[2]int{src, seq}] = info
-		}
-	}
-	for _, f := range found {
-		line, label := f.info.line, f.path
-		if info := full[[2]int{f.info.src, f.info.seq}]; info != nil {
-			line, label = info.locate(f.path)
-		}
-		errs[f.err].Line = line
-		errs[f.err].Message = label + ": " + f.message
+	for src, docs := range want {
+		s.reread(src, docs, func(info *docInfo, problems []located) {
+			for _, f := range problems {
+				line, label := info.locate(f.path)
+				errs[f.err].Line = line
+				errs[f.err].Message = label + ": " + f.message
+			}
+		})
 	}
 }
 
-// reread decodes the documents seqs of file src again and returns their
-// full info (with locs), by position in the file.
-func (s *Set) reread(src int, seqs map[int]bool) map[int]*docInfo {
+// reread decodes the documents of file src that have problems again and
+// calls found with each one's full info (with locs).
+func (s *Set) reread(src int, docs map[int][]located, found func(*docInfo, []located)) {
 	if src < 0 || src >= len(s.files) {
-		return nil
+		return
 	}
 	f := s.files[src]
 	last := 0
-	for seq := range seqs {
+	for seq := range docs {
 		last = max(last, seq)
 	}
 	p := &parser{set: newSet(), file: f.Path, src: src, locating: true}
-	out := map[int]*docInfo{}
 	dec := yaml.NewDecoder(bytes.NewReader(f.Data))
 	for p.seq = 0; p.seq <= last; p.seq++ {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); err != nil {
-			break // Parse stopped here too
+			return // Parse stopped here too
 		}
-		if !seqs[p.seq] {
+		problems, ok := docs[p.seq]
+		if !ok {
 			continue
 		}
 		p.found = nil
 		p.document(&doc)
 		if p.found != nil {
-			p.found.src, p.found.seq = src, p.seq
-			out[p.seq] = p.found
+			found(p.found, problems)
 		}
 	}
-	return out
 }
 
 // merge returns existing with the set's documents in place of stored ones of

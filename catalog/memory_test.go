@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -73,37 +74,61 @@ func liveHeap() uint64 {
 
 const mb = 1 << 20
 
+// usage is what a piece of work cost.
+type usage struct {
+	wall, cpu time.Duration
+	alloc     uint64 // bytes allocated
+	objects   uint64
+	peak      int64 // peak live heap (garbage included) above the heap before
+	gcs       uint32
+}
+
+func (u usage) String() string {
+	return fmt.Sprintf("%v (CPU %v), allocated %.0f MB in %d objects, peak heap %.1f MB above the input, %d GCs",
+		u.wall.Round(time.Millisecond), u.cpu.Round(time.Millisecond), float64(u.alloc)/mb, u.objects, float64(u.peak)/mb, u.gcs)
+}
+
+// measure runs f and reports its cost; base is the live heap before.
+func measure(base uint64, f func()) usage {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	sampler := sampleHeap()
+	start, cpu := time.Now(), cpuTime()
+	f()
+	u := usage{wall: time.Since(start), cpu: cpuTime() - cpu}
+	u.peak = int64(sampler.Stop()) - int64(base)
+	runtime.ReadMemStats(&after)
+	u.alloc, u.objects, u.gcs = after.TotalAlloc-before.TotalAlloc, after.Mallocs-before.Mallocs, after.NumGC-before.NumGC
+	return u
+}
+
 // TestParseMemory parses and checks a generated catalog of 10,000 services
 // and reports what it costs: time, bytes allocated, the peak live heap (on
-// top of the YAML text and the generated catalog, which the test holds) and
-// what the parsed set keeps. The bounds are generous multiples of the
-// figures measured (see the log) so that noise on a shared machine does not
-// fail the test, while a return to keeping every document's node tree (a
-// few hundred MB) does.
+// top of the YAML text, which the test holds) and what the parsed set
+// keeps; then the same with a problem in every service, which Check has to
+// locate by reading every document again. The bounds are generous
+// multiples of the figures measured (see the log) so that noise on a shared
+// machine does not fail the test, while a return to keeping every
+// document's node tree (a few hundred MB) does.
 func TestParseMemory(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("parses 10,000 services and measures memory: not in -short or -race runs")
 	}
 	const services = 10_000
-	cat := gencatalog.Generate(services, 42, "2026-11-27")
 	var buf bytes.Buffer
-	if err := Export(&buf, cat); err != nil {
+	if err := Export(&buf, gencatalog.Generate(services, 42, "2026-11-27")); err != nil {
 		t.Fatal(err)
 	}
 	files := []File{{Path: "gen.yaml", Data: buf.Bytes()}}
-	cat = nil
 	base := liveHeap()
 
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	sampler := sampleHeap()
-	start, cpu := time.Now(), cpuTime()
-	set, errs := Parse(files)
-	parsed := time.Since(start)
-	errs = append(errs, set.Check(nil)...)
-	elapsed, cpu := time.Since(start), cpuTime()-cpu
-	peak := sampler.Stop()
-	runtime.ReadMemStats(&after)
+	var set *Set
+	var errs Errors
+	var parse usage
+	all := measure(base, func() {
+		parse = measure(base, func() { set, errs = Parse(files) })
+		errs = append(errs, set.Check(nil)...)
+	})
 	if len(errs) > 0 {
 		t.Fatalf("generated catalog has problems: %v", errs[:min(len(errs), 5)])
 	}
@@ -112,19 +137,30 @@ func TestParseMemory(t *testing.T) {
 	}
 	retained := liveHeap() - base
 	runtime.KeepAlive(set)
-	runtime.KeepAlive(files)
-
-	alloc := after.TotalAlloc - before.TotalAlloc
-	peakOver := int64(peak) - int64(base)
-	t.Logf("%d services, %.1f MB of YAML: parse %v, parse+check %v (CPU %v)", services, float64(len(buf.Bytes()))/mb,
-		parsed.Round(time.Millisecond), elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond))
-	t.Logf("allocated %.0f MB in %d objects; peak live heap %.1f MB above the YAML text; the set keeps %.1f MB; %d GCs",
-		float64(alloc)/mb, after.Mallocs-before.Mallocs, float64(peakOver)/mb, float64(retained)/mb, after.NumGC-before.NumGC)
-
+	t.Logf("%d services, %.1f MB of YAML", services, float64(len(buf.Bytes()))/mb)
+	t.Logf("parse: %v", parse)
+	t.Logf("parse and check: %v; the set keeps %.1f MB", all, float64(retained)/mb)
 	if retained > 50*mb {
 		t.Errorf("the parsed set keeps %.0f MB, want < 50 MB", float64(retained)/mb)
 	}
-	if peakOver > 150*mb {
-		t.Errorf("peak live heap %.0f MB above the input, want < 150 MB", float64(peakOver)/mb)
+	if all.peak > 150*mb {
+		t.Errorf("peak live heap %.0f MB above the input, want < 150 MB", float64(all.peak)/mb)
 	}
+
+	set = nil
+	broken := []File{{Path: "gen.yaml", Data: bytes.ReplaceAll(buf.Bytes(), []byte("owner: person-"), []byte("owner: nobody-"))}}
+	base = liveHeap()
+	bad := measure(base, func() {
+		set, errs = Parse(broken)
+		errs = append(errs, set.Check(nil)...)
+	})
+	if len(errs) < services {
+		t.Fatalf("%d problems, want one per service at least", len(errs))
+	}
+	t.Logf("parse and check, %d problems: %v", len(errs), bad)
+	if bad.peak > 150*mb {
+		t.Errorf("peak live heap %.0f MB above the input with a problem in every service, want < 150 MB", float64(bad.peak)/mb)
+	}
+	runtime.KeepAlive(files)
+	runtime.KeepAlive(broken)
 }
