@@ -24,8 +24,9 @@ import (
 // request's ID; exactly one insert wins, and only the winner applies the
 // effects. Refusals are replies with Error set; nothing changes then.
 //
-// Round trips (a vote that does not decide): snapshot, request, decision,
-// votes, insert, votes again, audit. A deciding vote adds the decision insert and
+// Round trips (a vote that does not decide): snapshot, decision, request,
+// votes, insert, votes again, audit; a click after the decision: snapshot,
+// decision. A deciding vote adds the decision insert and
 // its effects.
 func (t *Tollgates) Vote(ctx context.Context, c Caller, requestID string, approve bool, comment string) (Reply, error) {
 	r, err := t.vote(ctx, c, normalizeRequestID(requestID), approve, strings.TrimSpace(comment))
@@ -55,6 +56,21 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 		return Reply{}, err
 	}
 	c = t.e.Identify(snap, c)
+	// The decision first: after it, most clicks stop here in one read.
+	if d, err := t.st.TollgateDecision(ctx, id); err == nil {
+		req := &domain.TollgateRequest{ID: id}
+		if t.e.now().Sub(d.At) >= t.grace {
+			// Decided a while ago: if the request is still unsettled, its
+			// process crashed applying the effects; finish them.
+			if r, err := t.st.TollgateRequest(ctx, id); err == nil && r.Status == domain.RequestOpen {
+				t.retry(ctx, snap, r, d)
+			}
+		}
+		metrics.TollgateVotes.WithLabelValues("late").Inc()
+		return Reply{}, t.decidedError(ctx, snap, req, d)
+	} else if domain.ErrorCode(err) != domain.NotFound {
+		return Reply{}, err
+	}
 	req, err := t.st.TollgateRequest(ctx, id)
 	if err != nil {
 		return Reply{}, err
@@ -62,15 +78,6 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 	if req.Status != domain.RequestOpen {
 		metrics.TollgateVotes.WithLabelValues("late").Inc()
 		return Reply{}, t.decidedError(ctx, snap, req, nil)
-	}
-	// Withdrawn (or decided) but not settled yet: its process may still be
-	// applying the effects, or have crashed doing so.
-	if d, err := t.st.TollgateDecision(ctx, id); err == nil {
-		t.retry(ctx, snap, req, d)
-		metrics.TollgateVotes.WithLabelValues("late").Inc()
-		return Reply{}, t.decidedError(ctx, snap, req, d)
-	} else if domain.ErrorCode(err) != domain.NotFound {
-		return Reply{}, err
 	}
 	board, ok := snap.Boards[req.Board]
 	if !ok {
