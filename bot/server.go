@@ -154,7 +154,7 @@ func (s *Server) slack(endpoint string, h http.HandlerFunc) http.Handler {
 			rec.WriteHeader(http.StatusUnauthorized)
 			_, _ = io.WriteString(rec, "invalid signature")
 		} else {
-			h(rec, r.WithContext(withRequest(r.Context(), rq)))
+			s.guard(rq, rec, func() { h(rec, r.WithContext(withRequest(r.Context(), rq))) })
 		}
 		ack := time.Since(rq.start)
 		metrics.AckLatency.WithLabelValues(endpoint).Observe(ack.Seconds())
@@ -174,6 +174,21 @@ func (s *Server) slack(endpoint string, h http.HandlerFunc) http.Handler {
 		metrics.Requests.WithLabelValues(endpoint, outcome).Inc()
 		rq.logAck(outcome, rec.status, ack)
 	})
+}
+
+// guard runs a request handler, turning a panic (a payload nobody
+// foresaw) into a logged 500 for that request alone.
+func (s *Server) guard(rq *request, w *statusRecorder, h func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			rq.logger().Error("panic handling slack request", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			w.outcome = "error"
+			if w.status == 0 {
+				w.WriteHeader(http.StatusInternalServerError)
+			}
+		}
+	}()
+	h()
 }
 
 // errNoSecret refuses HTTP requests when only Socket Mode is configured.

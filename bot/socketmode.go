@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +46,15 @@ func (s *Server) RunSocketMode(ctx context.Context) error {
 	}
 }
 
-// socketEvent handles one event of the Socket Mode client.
+// socketEvent handles one event of the Socket Mode client. A panic (a
+// payload nobody foresaw) is logged and the envelope left unacknowledged,
+// instead of ending the process.
 func (s *Server) socketEvent(ctx context.Context, client *socketmode.Client, evt socketmode.Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.logger.Error("panic handling socket mode envelope", "type", string(evt.Type), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		s.logger.Debug("socket mode connecting")
