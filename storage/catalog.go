@@ -82,8 +82,12 @@ func (s *Store) Apply(ctx context.Context, cat *domain.Catalog, actor, source st
 			writes[col].updates = append(writes[col].updates, replaceModel(name, doc))
 		}
 		touched[kind] = append(touched[kind], name)
-		e := domain.AuditEntry{ID: NewID(now), At: now, Actor: actor, Action: action, Kind: kind, Name: name, Source: source,
-			Changes: Diff(before, doc)}
+		e := domain.AuditEntry{ID: NewID(now), At: now, Actor: actor, Action: action, Kind: kind, Name: name, Source: source}
+		if before != nil {
+			// A creation's "after" is the document itself: listing every
+			// field would double the audit trail of a large import.
+			e.Changes = Diff(before, doc)
+		}
 		if kind == domain.KindService {
 			e.Service = name
 		}
@@ -142,7 +146,7 @@ func replaceModel(name string, doc any) mongo.WriteModel {
 // last import wins as with an upsert.
 func (s *Store) insertOrReplace(ctx context.Context, col *mongo.Collection, docs []any) error {
 	for len(docs) > 0 {
-		n := min(len(docs), 1000)
+		n := min(len(docs), 250) // small batches bound the memory a big import needs
 		batch := docs[:n]
 		docs = docs[n:]
 		_, err := col.InsertMany(ctx, batch, options.InsertMany().SetOrdered(false))
@@ -169,7 +173,7 @@ func (s *Store) insertOrReplace(ctx context.Context, col *mongo.Collection, docs
 
 func (s *Store) appendAudit(ctx context.Context, entries ...any) error {
 	for len(entries) > 0 {
-		n := min(len(entries), 1000)
+		n := min(len(entries), 250)
 		if _, err := s.db.Collection(colAudit).InsertMany(ctx, entries[:n], options.InsertMany().SetOrdered(false)); err != nil {
 			return fmt.Errorf("append audit trail: %w", unavailable(err))
 		}
