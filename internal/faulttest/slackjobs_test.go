@@ -5,7 +5,9 @@ import (
 	"context"
 	"image"
 	"image/png"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +74,7 @@ func TestSlackFaultsJobDeliveries(t *testing.T) {
 			st := storetest.NewNamed(t, storetest.DatabaseName(t), clk.Now)
 			loadSample(t, st)
 			fs := newSlack(t)
-			hold := &holdTransport{base: http.DefaultTransport, nth: tc.unsent, method: post}
+			hold := &holdTransport{base: http.DefaultTransport, hold: nthCall(post, tc.unsent)}
 			bs := bot.NewSender(slackClient(fs.APIURL(), &http.Client{Timeout: slackTimeout, Transport: hold}),
 				bot.SenderOptions{Logger: quiet(), Pace: -1, Attempts: 2, Sleep: clk.sleep, Now: clk.Now})
 			n := &jobsNotifier{s: bs}
@@ -169,32 +171,24 @@ func TestSlackFaultsJobDeliveries(t *testing.T) {
 	}
 }
 
-// holdTransport holds the nth request of a Web API method (from 1) until
-// the client gives up, without sending it: a timeout after which Slack has
+// holdTransport holds the Web API requests that hold matches until the
+// client gives up, without sending them: a timeout after which Slack has
 // done nothing.
 type holdTransport struct {
-	base   http.RoundTripper
-	method string
-	nth    int
+	base http.RoundTripper
+	hold func(r *http.Request) bool // nil: hold nothing
 
 	mu    sync.Mutex
-	seen  int
 	holds int
 }
 
 func (h *holdTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if h.nth > 0 && strings.HasSuffix(r.URL.Path, "/"+h.method) {
+	if h.hold != nil && h.hold(r) {
 		h.mu.Lock()
-		h.seen++
-		hold := h.seen == h.nth
-		if hold {
-			h.holds++
-		}
+		h.holds++
 		h.mu.Unlock()
-		if hold {
-			<-r.Context().Done()
-			return nil, r.Context().Err()
-		}
+		<-r.Context().Done()
+		return nil, r.Context().Err()
 	}
 	return h.base.RoundTrip(r)
 }
@@ -203,6 +197,36 @@ func (h *holdTransport) held() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.holds
+}
+
+// nthCall matches the nth request (from 1) of a Web API method.
+func nthCall(method string, n int) func(*http.Request) bool {
+	var mu sync.Mutex
+	seen := 0
+	return func(r *http.Request) bool {
+		if n <= 0 || !strings.HasSuffix(r.URL.Path, "/"+method) {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen++
+		return seen == n
+	}
+}
+
+// formValue reads a form field of r's body, leaving the body in place.
+func formValue(r *http.Request, key string) string {
+	if r.Body == nil {
+		return ""
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return ""
+	}
+	v, _ := url.ParseQuery(string(b))
+	return v.Get(key)
 }
 
 // fakeChart stands in for jobs.RenderChart: a tiny valid PNG.
