@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,8 +22,10 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/itspm/itspm/bot"
+	"github.com/itspm/itspm/catalog"
+	"github.com/itspm/itspm/catalog/sample"
 	"github.com/itspm/itspm/commands"
-	"github.com/itspm/itspm/storage"
+	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/storage/storetest"
 )
 
@@ -35,7 +38,7 @@ import (
 
 // fuzzBot is what a fuzz target shares between inputs.
 type fuzzBot struct {
-	store  *storage.Store
+	store  bot.Store
 	engine *commands.Engine
 	sender *bot.Sender
 	sink   *slackSink
@@ -44,8 +47,6 @@ type fuzzBot struct {
 
 func newFuzzBot(f *testing.F) *fuzzBot {
 	f.Helper()
-	st := storetest.New(f)
-	loadSample(f, st)
 	sink := &slackSink{}
 	watch := &panicWatch{}
 	logger := slog.New(watch)
@@ -54,9 +55,97 @@ func newFuzzBot(f *testing.F) *fuzzBot {
 		Logger: logger, Pace: -1, HTTPClient: &http.Client{Transport: sink},
 		Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 	})
-	engine := commands.New(st, commands.Options{Now: fixedNow, Logger: logger, Admins: []string{"U0DANA"}})
-	engine.SetWorkflow(commands.NewTollgates(engine, st, sender, commands.TollgateOptions{Logger: logger}))
-	return &fuzzBot{store: st, engine: engine, sender: sender, sink: sink, watch: watch}
+	fb := &fuzzBot{sender: sender, sink: sink, watch: watch}
+	opts := commands.Options{Now: fixedNow, Logger: logger, Admins: []string{"U0DANA"}}
+	if fuzzing() {
+		// Fuzzing explores by coverage, and the database's background
+		// work makes coverage noisy: every input looks new. So fuzzing runs
+		// over the sample catalog in memory; the seeds and the inputs kept
+		// in testdata (plain go test) run over the real store.
+		mem := newMemStore(f)
+		fb.engine, fb.store = commands.New(mem, opts), mem
+		return fb
+	}
+	st := storetest.New(f)
+	loadSample(f, st)
+	fb.engine, fb.store = commands.New(st, opts), st
+	fb.engine.SetWorkflow(commands.NewTollgates(fb.engine, st, sender, commands.TollgateOptions{Logger: logger}))
+	return fb
+}
+
+// fuzzing reports whether the test binary runs with -fuzz.
+func fuzzing() bool {
+	fl := flag.Lookup("test.fuzz")
+	return fl != nil && fl.Value.String() != ""
+}
+
+// memStore is the sample catalog in memory: commands.Store and bot.Store.
+type memStore struct {
+	snap   *domain.Snapshot
+	mu     sync.Mutex
+	claims map[string]bool
+}
+
+func newMemStore(t testing.TB) *memStore {
+	files, err := catalog.ReadFS(sample.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, errs := catalog.Parse(files)
+	if err := errs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := &set.Catalog
+	s := &domain.Snapshot{
+		People: map[string]*domain.Person{}, Portfolios: map[string]*domain.Portfolio{}, Boards: map[string]*domain.Board{},
+		Tollgates: map[string]*domain.Tollgate{}, Services: map[string]*domain.Service{},
+	}
+	for i := range c.People {
+		s.People[c.People[i].Name] = &c.People[i]
+	}
+	for i := range c.Portfolios {
+		s.Portfolios[c.Portfolios[i].Name] = &c.Portfolios[i]
+	}
+	for i := range c.Boards {
+		s.Boards[c.Boards[i].Name] = &c.Boards[i]
+	}
+	for i := range c.Tollgates {
+		s.Tollgates[c.Tollgates[i].Name] = &c.Tollgates[i]
+	}
+	for i := range c.Services {
+		s.Services[c.Services[i].Name] = &c.Services[i]
+	}
+	s.Reindex()
+	return &memStore{snap: s, claims: map[string]bool{}}
+}
+
+func (m *memStore) Snapshot(context.Context) (*domain.Snapshot, error) { return m.snap, nil }
+func (m *memStore) History(context.Context, string, int) ([]domain.AuditEntry, error) {
+	return nil, nil
+}
+
+// UpdateService applies change to a copy and keeps nothing: inputs stay
+// independent of each other.
+func (m *memStore) UpdateService(_ context.Context, name string, _ domain.AuditEntry, change func(*domain.Service) error) (*domain.Service, error) {
+	s, ok := m.snap.Services[name]
+	if !ok {
+		return nil, domain.Errorf(domain.NotFound, "There is no service %q.", name)
+	}
+	c := *s
+	return &c, change(&c)
+}
+
+func (m *memStore) Ping(context.Context) error { return nil }
+
+func (m *memStore) ClaimEvent(_ context.Context, key string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.claims) > 10000 {
+		clear(m.claims)
+	}
+	first := !m.claims[key]
+	m.claims[key] = true
+	return first, nil
 }
 
 // maxAck is the longest a request may take to be answered (Slack's limit
@@ -306,6 +395,9 @@ func FuzzSlashCommand(f *testing.F) {
 		form("U0LEE", "owner \xff\xfe"),
 		form("U0LEE", strings.Repeat("find a ", 700)),
 		form("", "owner payroll"),
+		// Hostile IDs reach the store: a tollgate request's requester.
+		form("U0LEE\xff\x00$x.y", "tollgate payroll improve"),
+		form(strings.Repeat("U", 5000), "tollgates mine"),
 		"user_id=U0LEE&text=%ZZ",
 		"user_id=U0LEE&text=owner+payroll&text=cost+payroll",
 		"user_id=U0LEE&response_url=%00&text=help",
@@ -384,6 +476,10 @@ func FuzzEvent(f *testing.F) {
 		js(eventCallback("EvF6", map[string]any{"type": "reaction_added", "user": "U0LEE"})),
 		js(eventCallback("", map[string]any{"type": "message", "channel_type": "im", "user": "U0LEE", "text": strings.Repeat("<@U0LEE|x>", 2000)})),
 		js(eventCallback("EvF7", nil)),
+		// Hostile event IDs reach the store as claim keys.
+		js(eventCallback(strings.Repeat("E", 200000), map[string]any{"type": "app_home_opened", "user": "U0LEE"})),
+		js(eventCallback("Ev\x00$.{}", map[string]any{"type": "app_home_opened", "user": "U0LEE"})),
+		`{"type":"event_callback","event_id":"Ev\ud800","event":{"type":"app_home_opened","user":"U0LEE\u0000"}}`,
 		`{"type":"event_callback","event":{"type":"message","channel_type":"im","user":"U0LEE","text":"\xff"},"event_id":"EvF8"}`,
 		`{"type":"event_callback","event":[1,2]}`,
 		`{"type":"event_callback","event":{"type":7}}`,
