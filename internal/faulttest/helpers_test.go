@@ -122,7 +122,10 @@ type replicaOptions struct {
 	grace       time.Duration // tollgate grace; 0: default
 	sender      bot.SenderOptions
 	logger      *slog.Logger // the bot's; nil: quiet()
-	apiURL      string       // Slack Web API; "": the fake's
+	// flowStore replaces the store of the tollgate workflow (to stop a
+	// replica at a precise step).
+	flowStore   commands.TollgateStore
+	apiURL      string // Slack Web API; "": the fake's
 	slackClient *http.Client
 }
 
@@ -142,7 +145,11 @@ func newReplica(t *testing.T, st *storage.Store, fs *fakeslack.Server, o replica
 		so.Pace = -1
 	}
 	r.sender = bot.NewSender(slackClient(apiURL, o.slackClient), so)
-	r.flow = commands.NewTollgates(r.engine, st, r.sender, commands.TollgateOptions{Logger: quiet(), Grace: o.grace})
+	var fst commands.TollgateStore = st
+	if o.flowStore != nil {
+		fst = o.flowStore
+	}
+	r.flow = commands.NewTollgates(r.engine, fst, r.sender, commands.TollgateOptions{Logger: quiet(), Grace: o.grace})
 	r.engine.SetWorkflow(r.flow)
 	logger := o.logger
 	if logger == nil {

@@ -3,6 +3,7 @@ package faulttest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/png"
 	"io"
@@ -173,30 +174,68 @@ func TestSlackFaultsJobDeliveries(t *testing.T) {
 
 // holdTransport holds the Web API requests that hold matches until the
 // client gives up, without sending them: a timeout after which Slack has
-// done nothing.
+// done nothing. After kill, nothing leaves: held requests fail and new
+// ones fail at once, as for a process that died.
 type holdTransport struct {
 	base http.RoundTripper
 	hold func(r *http.Request) bool // nil: hold nothing
 
-	mu    sync.Mutex
-	holds int
+	mu     sync.Mutex
+	holds  int
+	dead   chan struct{}
+	killed bool
 }
 
+var errKilled = errors.New("replica killed")
+
 func (h *holdTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if h.hold != nil && h.hold(r) {
+	h.mu.Lock()
+	if h.dead == nil {
+		h.dead = make(chan struct{})
+	}
+	dead, killed, hold := h.dead, h.killed, h.hold
+	h.mu.Unlock()
+	if killed {
+		return nil, errKilled
+	}
+	if hold != nil && hold(r) {
 		h.mu.Lock()
 		h.holds++
 		h.mu.Unlock()
-		<-r.Context().Done()
-		return nil, r.Context().Err()
+		select {
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		case <-dead:
+			return nil, errKilled
+		}
 	}
 	return h.base.RoundTrip(r)
 }
 
+// setHold replaces the hold rule.
+func (h *holdTransport) setHold(f func(*http.Request) bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.hold = f
+}
+
+// held is how many requests were held so far.
 func (h *holdTransport) held() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.holds
+}
+
+func (h *holdTransport) kill() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.dead == nil {
+		h.dead = make(chan struct{})
+	}
+	if !h.killed {
+		h.killed = true
+		close(h.dead)
+	}
 }
 
 // nthCall matches the nth request (from 1) of a Web API method.

@@ -105,15 +105,15 @@ func TestSlackFaultsTollgateNotifications(t *testing.T) {
 	fs.FailNext("chat.update", 2, fakeslack.ServerError{Status: 500})
 	fs.FailNext("conversations.open", 1, fakeslack.RateLimited{RetryAfter: time.Second})
 	fs.FailNext("chat.postMessage", 1, fakeslack.ServerError{Status: 502})
-	hold.hold = func(r *http.Request) bool {
+	hold.setHold(func(r *http.Request) bool {
 		return strings.HasSuffix(r.URL.Path, "/chat.postMessage") && formValue(r, "channel") == "C0WIFI"
-	}
+	})
 	clk.Add(10 * time.Second)
 	v, err := r.engine.Vote(ctx, commands.Caller{SlackUser: "U0LEE", Source: "test"}, id, true, "")
 	if err != nil || v.Error {
 		t.Fatalf("vote: %v %s", err, commands.PlainText(v))
 	}
-	hold.hold = nil
+	hold.setHold(nil)
 	during := outcome(t, st, fs)
 	want := tollgateOutcome{Decisions: 1, StageChanges: 1, Stage: domain.StageImprove, BoardPosts: 1, BoardEdits: 1, DMs: 0, ChannelLines: 1}
 	if during != want {
@@ -168,11 +168,11 @@ func TestSlackFaultsTollgateRequest(t *testing.T) {
 		slackClient: &http.Client{Timeout: slackTimeout, Transport: hold},
 	})
 	fs.FailNext("chat.postMessage", 1, fakeslack.ServerError{Status: 503})
-	hold.hold = func(r *http.Request) bool {
+	hold.setHold(func(r *http.Request) bool {
 		return strings.HasSuffix(r.URL.Path, "/chat.postMessage") && formValue(r, "channel") == "C0WIFI"
-	}
+	})
 	id, reply := requestTollgate(t, r.engine)
-	hold.hold = nil
+	hold.setHold(nil)
 	if text := commands.PlainText(reply); !strings.Contains(text, "couldn't post the approval message") || !strings.Contains(text, "approve "+id) {
 		t.Errorf("the requester is not told the board's message is missing:\n%s", text)
 	}
