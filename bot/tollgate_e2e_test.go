@@ -276,7 +276,11 @@ func tgNewReplica(t *testing.T, st *storage.Store, fake *fakeslack.Server) *tgRe
 	engine := commands.New(st, commands.Options{Now: fixedNow, Logger: quietLogger()})
 	sender := bot.NewSender(bot.NewClient("xoxb-test", "", fake.APIURL()), bot.SenderOptions{Logger: quietLogger(), Pace: -1, Sleep: tgNoSleep})
 	engine.SetWorkflow(commands.NewTollgates(engine, st, sender, commands.TollgateOptions{Logger: quietLogger()}))
-	b := bot.New(engine, sender, st, bot.Options{SigningSecret: secret, BotUserID: fakeslack.DefaultIdentity.BotUserID, Logger: quietLogger(), Now: fixedNow})
+	// A generous work timeout: under -race on a busy machine 50 clicks on
+	// one request queue on the database, and this test is about
+	// exactly-once, not latency.
+	b := bot.New(engine, sender, st, bot.Options{SigningSecret: secret, BotUserID: fakeslack.DefaultIdentity.BotUserID, Logger: quietLogger(), Now: fixedNow,
+		WorkTimeout: 2 * time.Minute})
 	r := &tgReplica{store: st, bot: b, srv: httptest.NewServer(b.Handler())}
 	t.Cleanup(r.srv.Close)
 	return r
@@ -343,7 +347,7 @@ func TestTollgateClickRaceAcrossTwoServers(t *testing.T) {
 	}
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		if err := fake.WaitFor(wctx, cond); err != nil {
 			t.Fatalf("waiting for %s: %v", what, err)

@@ -21,6 +21,9 @@ const (
 	stepApplied = "applied" // all of the above; the request is settled
 )
 
+// applyTimeout bounds the effects of one decision (Slack calls included).
+const applyTimeout = 30 * time.Second
+
 // apply carries out a decision's effects: the stage change, the updated
 // approval message, the requester's DM and the service channel's line, then
 // settles the request. Only the process that inserted the decision calls it
@@ -30,6 +33,10 @@ const (
 // gate's from stage, so applying twice never moves a service twice. It
 // reports whether the request is settled.
 func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision, fresh bool) bool {
+	// The decision stands whatever happens to the click that made it (a
+	// timeout, a shutdown): its effects get their own time.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+	defer cancel()
 	log := t.logger.With("request", req.ID, "outcome", string(d.Outcome))
 	done := map[string]bool{}
 	if !fresh {
