@@ -87,6 +87,7 @@ var weekdaysMF = map[time.Weekday]bool{time.Monday: true, time.Tuesday: true, ti
 // database over 90 simulated days that include clock changes, ticking
 // them concurrently at jittered times: every occurrence runs exactly once
 // (at the instant the DST rule says) and every message is posted once.
+// Under the race detector it simulates the 30 days around the change.
 func TestThreeReplicasNinetyDays(t *testing.T) {
 	if testing.Short() {
 		t.Skip("simulation")
@@ -101,19 +102,22 @@ func TestThreeReplicasNinetyDays(t *testing.T) {
 		{"weekdays-ten", "0 10 * * MON-FRI", 10, 0, weekdaysMF},
 	}
 	cases := []struct {
-		zone  string
-		start string
+		zone          string
+		start, around string // 90 days from start; under -race, 30 days from around
 	}{
-		{"America/New_York", "2026-09-15T12:00:00Z"}, // falls back 2026-11-01
-		{"Europe/London", "2027-02-01T12:00:00Z"},    // springs forward 2027-03-28
+		{"America/New_York", "2026-09-15T12:00:00Z", "2026-10-15T12:00:00Z"}, // falls back 2026-11-01
+		{"Europe/London", "2027-02-01T12:00:00Z", "2027-03-15T12:00:00Z"},    // springs forward 2027-03-28
 	}
 	for _, tc := range cases {
 		t.Run(strings.ReplaceAll(tc.zone, "/", "_"), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			loc := mustLoc(t, tc.zone)
-			start := utc(tc.start)
-			end := start.Add(90 * 24 * time.Hour)
+			start, days := utc(tc.start), 90
+			if raceEnabled {
+				start, days = utc(tc.around), 30
+			}
+			end := start.Add(time.Duration(days) * 24 * time.Hour)
 			c := newClock(start)
 			inv := newInvocations()
 			var jobs []Job
