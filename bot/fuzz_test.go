@@ -35,6 +35,14 @@ import (
 // <@…>, a link) or breaks Block Kit's limits. The requests go through the
 // real Handler, engine (with the tollgate workflow) and embedded store;
 // Slack is a transport that answers every call at once and checks it.
+//
+// go test runs the seeds (and any inputs kept under testdata/fuzz); to
+// fuzz, one target at a time:
+//
+//	go test -run XXX -fuzz FuzzSlashCommand -fuzztime 90s -fuzzminimizetime 3s ./bot/
+//
+// Inputs that fail are written to testdata/fuzz/<target>/: fix the bug and
+// keep the file, so it stays a regression seed.
 
 // fuzzBot is what a fuzz target shares between inputs.
 type fuzzBot struct {
