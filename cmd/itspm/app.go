@@ -23,6 +23,7 @@ type app struct {
 	// notifier delivers workflow messages: Slack in serve, the terminal in
 	// chat. Set it before open.
 	notifier commands.Notifier
+	flow     *commands.Tollgates // tollgate approvals, wired by open
 }
 
 // jobNames are the jobs whose schedules ITSPM_SCHEDULE_<JOB> may override.

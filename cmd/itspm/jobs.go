@@ -241,7 +241,9 @@ func (a *app) startJobs(ctx context.Context, n commands.Notifier) (stop func(con
 	sender = jobs.NewSender(jobs.SenderOptions{Store: a.store, Notifier: jn, Instance: s.Instance(), Logger: a.logger})
 	s.Start(ctx)
 	sender.Start(ctx)
+	stopMaintenance := a.startMaintenance(ctx)
 	return func(ctx context.Context) error {
+		stopMaintenance()
 		return errors.Join(s.Stop(ctx), sender.Stop(ctx))
 	}, nil
 }
