@@ -33,7 +33,7 @@ func raceClicks(rng *rand.Rand, engines int) []raceClick {
 	return clicks
 }
 
-// raceVotes runs 50 simultaneous clicks on a quorum-2 gate, 20 times, over
+// raceVotes runs 50 simultaneous clicks on a quorum-2 gate, raceReps times, over
 // the given replicas (engines over stores sharing one database), and checks
 // that each request gets exactly one decision, consistent with the votes
 // stored, one stage change and one update of the approval message with the
@@ -42,7 +42,7 @@ func raceVotes(t *testing.T, f *fixture, engines []*commands.Engine) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
 	outcomes := map[domain.Outcome]int{}
-	for rep := 1; rep <= 20; rep++ {
+	for rep := 1; rep <= raceReps; rep++ {
 		svc := fmt.Sprintf("race-%02d", rep)
 		id := f.open(as("lee"), svc, "operate")
 		clicks := raceClicks(rng, len(engines))
@@ -167,7 +167,7 @@ func raceVotes(t *testing.T, f *fixture, engines []*commands.Engine) {
 		}
 	}
 	if outcomes[domain.Approved] == 0 || outcomes[domain.Rejected] == 0 {
-		t.Logf("outcomes over 20 runs: %v", outcomes)
+		t.Logf("outcomes over %d runs: %v", raceReps, outcomes)
 	}
 }
 
