@@ -222,8 +222,18 @@ func (s *Store) ensureIndexes(ctx context.Context) error {
 		// createIndexes call re-creates two or more existing compound
 		// indexes (every start after the first).
 		for _, m := range models {
-			if _, err := s.db.Collection(col).Indexes().CreateOne(ctx, m); err != nil {
-				return fmt.Errorf("create indexes on %s: %w", col, err)
+			// A process starting beside another may hit FerretDB while that
+			// one creates the same index; the embedded server then drops the
+			// connection. Index creation is idempotent: retry a few times.
+			var err error
+			for attempt := 0; attempt < 4; attempt++ {
+				if _, err = s.db.Collection(col).Indexes().CreateOne(ctx, m); err == nil || !mongo.IsNetworkError(err) {
+					break
+				}
+				time.Sleep(time.Duration(50*(attempt+1)) * time.Millisecond)
+			}
+			if err != nil {
+				return fmt.Errorf("create indexes on %s: %w", col, unavailable(err))
 			}
 		}
 	}
