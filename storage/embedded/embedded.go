@@ -63,23 +63,35 @@ func Start(ctx context.Context, dir string, logger *slog.Logger) (*Server, error
 	if err != nil {
 		return nil, fmt.Errorf("embedded store: open lock: %w", err)
 	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
-		if err := s.serve(ctx, lock, "127.0.0.1:0"); err != nil {
-			lock.Close()
-			return nil, err
+	// Serve the directory if nobody does; else join whoever answers at the
+	// address it wrote. Both are retried: a process that just took the lock
+	// may not have written its address yet, and one that is exiting may
+	// still hold the lock for a moment after it stopped answering.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+			if err := s.serve(ctx, lock, "127.0.0.1:0"); err != nil {
+				lock.Close()
+				return nil, err
+			}
+			return s, nil
 		}
-		return s, nil
+		if addr, ok := answering(abs); ok {
+			s.uri = "mongodb://" + addr + "/"
+			go s.standBy(lock, addr)
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			lock.Close()
+			return nil, fmt.Errorf("embedded store: %s is locked by another process that does not answer; stop it or remove %s", abs, filepath.Join(abs, lockFile))
+		}
+		select {
+		case <-ctx.Done():
+			lock.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	// Another process serves the directory: join it, and stand by to take
-	// over its port should it go away.
-	addr, err := waitAddr(ctx, abs)
-	if err != nil {
-		lock.Close()
-		return nil, err
-	}
-	s.uri = "mongodb://" + addr + "/"
-	go s.standBy(lock, addr)
-	return s, nil
 }
 
 // URI is the connection string of the server.
@@ -172,28 +184,20 @@ func writeAddr(dir, hostport string) error {
 	return nil
 }
 
-// waitAddr reads the serving process's address, waiting briefly for a
-// process that has just taken the lock to write it.
-func waitAddr(ctx context.Context, dir string) (string, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, addrFile))
-		if err == nil {
-			addr := strings.TrimSpace(string(b))
-			if c, derr := net.DialTimeout("tcp", addr, time.Second); derr == nil {
-				c.Close()
-				return addr, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("embedded store: %s is locked by another process that does not answer; stop it or remove %s", dir, filepath.Join(dir, lockFile))
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+// answering reads the serving process's address and reports whether it
+// accepts connections.
+func answering(dir string) (string, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, addrFile))
+	if err != nil {
+		return "", false
 	}
+	addr := strings.TrimSpace(string(b))
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", false
+	}
+	c.Close()
+	return addr, true
 }
 
 // standBy blocks until the serving process releases the lock (it exited),

@@ -59,3 +59,31 @@ func TestSharedDirectoryAndTakeOver(t *testing.T) {
 		t.Fatalf("duplicate insert after take-over: %v, want duplicate key error", err)
 	}
 }
+
+// In one process, a closed client's stand-by may hold the lock for a moment
+// after the server exits; a new Start must still get in promptly.
+func TestRestartAfterClientAndServerClosed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for round := 0; round < 3; round++ {
+		first, err := embedded.Start(ctx, dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := embedded.Start(ctx, dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second.Close()
+		first.Close()
+		start := time.Now()
+		third, err := embedded.Start(ctx, dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("round %d: restart took %s", round, d)
+		}
+		third.Close()
+	}
+}
