@@ -70,8 +70,12 @@ func TestBenchSustainedRate(t *testing.T) {
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- serve.Wait() }()
+	exited := make(chan struct{})
+	var exitErr error
+	go func() {
+		exitErr = serve.Wait()
+		close(exited)
+	}()
 	defer func() {
 		_ = serve.Process.Signal(syscall.SIGTERM)
 		select {
@@ -83,8 +87,8 @@ func TestBenchSustainedRate(t *testing.T) {
 	}()
 	waitFor(t, 60*time.Second, "itspm serve to answer /healthz", func() bool {
 		select {
-		case err := <-exited:
-			t.Fatalf("itspm serve exited: %v\n%s", err, logs.String())
+		case <-exited:
+			t.Fatalf("itspm serve exited: %v\n%s", exitErr, logs.String())
 		default:
 		}
 		return get("http://"+addr+"/healthz") == 200
