@@ -2,7 +2,6 @@ package faulttest
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -64,9 +63,9 @@ func TestBenchSustainedRate(t *testing.T) {
 	if out, err := demo.CombinedOutput(); err != nil {
 		t.Fatalf("itspm chat --demo: %v\n%s", err, out)
 	}
-	var logs bytes.Buffer
+	logs := &lockedBuffer{}
 	serve := exec.Command(itspm, "serve")
-	serve.Dir, serve.Env, serve.Stdout, serve.Stderr = dir, env, &logs, &logs
+	serve.Dir, serve.Env, serve.Stdout, serve.Stderr = dir, env, logs, logs
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
 	}
