@@ -203,13 +203,6 @@ func runMeasured(env []string, stdin io.Reader, name string, args ...string) (ti
 	return d, rss, out.Bytes(), err
 }
 
-type importStore struct{ *storage.Store }
-
-func (s importStore) Apply(ctx context.Context, cat *domain.Catalog, actor, source string) (catalog.Changes, error) {
-	r, err := s.Store.Apply(ctx, cat, actor, source)
-	return catalog.Changes(r), err
-}
-
 func pct(ds []time.Duration, p int) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })

@@ -10,41 +10,14 @@ import (
 	"github.com/itspm/itspm/domain"
 )
 
-// Store is what Import needs from the store. *storage.Store provides
-// Snapshot as is; its Apply returns storage.ImportResult, which has the
-// fields of Changes and so converts to it:
-//
-//	type importStore struct{ *storage.Store }
-//
-//	func (s importStore) Apply(ctx context.Context, cat *domain.Catalog, actor, source string) (catalog.Changes, error) {
-//		r, err := s.Store.Apply(ctx, cat, actor, source)
-//		return catalog.Changes(r), err
-//	}
+// Store is what Import needs from the store; *storage.Store provides it.
 type Store interface {
 	Snapshot(ctx context.Context) (*domain.Snapshot, error)
 	Apply(ctx context.Context, cat *domain.Catalog, actor, source string) (Changes, error)
 }
 
 // Changes counts documents by kind: created, updated and left unchanged.
-type Changes struct {
-	Created   map[string]int
-	Updated   map[string]int
-	Unchanged map[string]int
-}
-
-// Total returns created, updated and unchanged over all kinds.
-func (c Changes) Total() (created, updated, unchanged int) {
-	for _, n := range c.Created {
-		created += n
-	}
-	for _, n := range c.Updated {
-		updated += n
-	}
-	for _, n := range c.Unchanged {
-		unchanged += n
-	}
-	return created, updated, unchanged
-}
+type Changes = domain.Changes
 
 // Result is what an import read and what it changed (or, in a dry run,
 // would change).

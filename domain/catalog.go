@@ -241,3 +241,25 @@ type Catalog struct {
 func (c *Catalog) Len() int {
 	return len(c.People) + len(c.Portfolios) + len(c.Boards) + len(c.Tollgates) + len(c.Services)
 }
+
+// Changes counts an import's documents by kind: created, updated and left
+// unchanged. Storage reports it and the importer prints it.
+type Changes struct {
+	Created   map[string]int
+	Updated   map[string]int
+	Unchanged map[string]int
+}
+
+// Total returns created, updated and unchanged over all kinds.
+func (c Changes) Total() (created, updated, unchanged int) {
+	for _, n := range c.Created {
+		created += n
+	}
+	for _, n := range c.Updated {
+		updated += n
+	}
+	for _, n := range c.Unchanged {
+		unchanged += n
+	}
+	return created, updated, unchanged
+}

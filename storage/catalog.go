@@ -20,25 +20,7 @@ import (
 )
 
 // ImportResult counts what an import changed, by kind.
-type ImportResult struct {
-	Created   map[string]int
-	Updated   map[string]int
-	Unchanged map[string]int
-}
-
-// Total returns created, updated and unchanged over all kinds.
-func (r ImportResult) Total() (created, updated, unchanged int) {
-	for _, n := range r.Created {
-		created += n
-	}
-	for _, n := range r.Updated {
-		updated += n
-	}
-	for _, n := range r.Unchanged {
-		unchanged += n
-	}
-	return
-}
+type ImportResult = domain.Changes
 
 // Apply upserts the documents of cat by name, appending an audit entry for
 // each created or changed document. Documents equal to the stored ones are

@@ -9,8 +9,6 @@ import (
 
 	"github.com/itspm/itspm/catalog"
 	"github.com/itspm/itspm/catalog/sample"
-	"github.com/itspm/itspm/domain"
-	"github.com/itspm/itspm/storage"
 )
 
 func runImport(ctx context.Context, args []string, std stdio, env []string) error {
@@ -40,7 +38,7 @@ func runImport(ctx context.Context, args []string, std stdio, env []string) erro
 // doImport validates files against the stored catalog and applies them
 // unless there are errors (each printed as file:line: message) or dry is set.
 func doImport(ctx context.Context, a *app, files []catalog.File, actor string, dry bool, std stdio) error {
-	res, errs, err := catalog.Import(ctx, importStore{a.store}, files, actor, dry)
+	res, errs, err := catalog.Import(ctx, a.store, files, actor, dry)
 	if err != nil {
 		return err
 	}
@@ -54,14 +52,6 @@ func doImport(ctx context.Context, a *app, files []catalog.File, actor string, d
 		fmt.Fprintln(std.out, res.Summary())
 	}
 	return nil
-}
-
-// importStore adapts the store's Apply result to the catalog package's.
-type importStore struct{ *storage.Store }
-
-func (s importStore) Apply(ctx context.Context, cat *domain.Catalog, actor, source string) (catalog.Changes, error) {
-	r, err := s.Store.Apply(ctx, cat, actor, source)
-	return catalog.Changes(r), err
 }
 
 // importSample loads the embedded sample catalog (idempotent).
