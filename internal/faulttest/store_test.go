@@ -92,6 +92,7 @@ func TestStoreStopsMidTraffic(t *testing.T) {
 			var acks []time.Duration
 			counts := map[string]map[string]int{}
 			total := map[string]int{}
+			var downAnswers []time.Duration
 			for _, s := range tr.of("") {
 				if s.ack.err != nil || s.ack.status != 200 {
 					t.Errorf("%s (%s): ack status %d, err %v", s.name, s.phase, s.ack.status, s.ack.err)
@@ -115,6 +116,9 @@ func TestStoreStopsMidTraffic(t *testing.T) {
 					kind = "catalog"
 				case strings.Contains(string(rs[0].Body), unavailableText):
 					kind = "unavailable"
+					if s.phase == "down" {
+						downAnswers = append(downAnswers, rs[0].Time.Sub(s.at))
+					}
 				default:
 					kind = "other"
 					t.Errorf("%s (%s): unexpected answer %s", s.name, s.phase, rs[0].Body)
@@ -145,9 +149,9 @@ func TestStoreStopsMidTraffic(t *testing.T) {
 			if unhealthy > 0 {
 				t.Errorf("/healthz failed %d of %d checks", unhealthy, checks)
 			}
-			t.Logf("FAULT store %s mid-traffic: %d commands at 20/s, ack p50 %v p99 %v max %v; outcomes %v by phase %v; /readyz 503 after %v, 200 again %v after the store returned (down %v); /healthz 200 in %d/%d checks",
+			t.Logf("FAULT store %s mid-traffic: %d commands at 20/s, ack p50 %v p99 %v max %v; outcomes %v by phase %v; answers to down-phase commands after p50 %v max %v; /readyz 503 after %v, 200 again %v after the store returned (down %v); /healthz 200 in %d/%d checks",
 				tc.name, len(acks), percentile(acks, 50).Round(time.Millisecond), percentile(acks, 99).Round(time.Millisecond), percentile(acks, 100).Round(time.Millisecond),
-				total, counts, readyDown.Round(time.Millisecond), readyUp.Round(time.Millisecond), downFor.Round(time.Millisecond), checks-unhealthy, checks)
+				total, counts, percentile(downAnswers, 50).Round(time.Millisecond), percentile(downAnswers, 100).Round(time.Millisecond), readyDown.Round(time.Millisecond), readyUp.Round(time.Millisecond), downFor.Round(time.Millisecond), checks-unhealthy, checks)
 		})
 	}
 }
