@@ -216,7 +216,7 @@ func pct(ds []time.Duration, p int) time.Duration {
 // externalBenches runs the benchmark tests of other packages, which print
 // lines "BENCH name | value | baseline | ratio | target | verdict".
 func externalBenches() []row {
-	cmd := exec.Command("go", "test", "-count=1", "-run", "^TestBench", "-v", "./bot/", "./jobs/", "./internal/faulttest/")
+	cmd := exec.Command("go", "test", "-p", "1", "-count=1", "-run", "^TestBench", "-v", "./bot/", "./jobs/", "./internal/faulttest/")
 	cmd.Env = append(os.Environ(), "ITSPM_BENCH=1")
 	out, err := cmd.CombinedOutput()
 	var rows []row

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/itspm/itspm/commands"
@@ -21,29 +20,16 @@ func collectContinuity(ctx context.Context, src Source, occ Occurrence) ([]Messa
 	return ContinuityMessages(snap, snapshotToday(occ)), nil
 }
 
-type drItem struct {
-	svc *domain.Service
-	due domain.Due
-}
-
 // ContinuityMessages selects DR tests due within ContinuityHorizon days or
 // overdue (never-tested services with a cadence are overdue) of services
 // not in retirement, and returns one digest per person: the tests of the
 // services they own, plus, for portfolio managers, the overdue tests of
 // their portfolios' services owned by others.
 func ContinuityMessages(snap *domain.Snapshot, today domain.Date) []Message {
-	owned := map[string][]drItem{}
-	managed := map[string][]drItem{}
-	for _, name := range snap.ServiceNames() {
-		s := snap.Services[name]
-		if s.IsRetired() {
-			continue
-		}
-		due, ok := s.NextDRTest(today)
-		if !ok || (!due.Overdue && due.Days > ContinuityHorizon) {
-			continue
-		}
-		it := drItem{svc: s, due: due}
+	owned := map[string][]dueItem{}
+	managed := map[string][]dueItem{}
+	for _, it := range dueWithin(snap, today, ContinuityHorizon, (*domain.Service).NextDRTest) {
+		s, due := it.svc, it.due
 		if s.Owner != "" {
 			owned[s.Owner] = append(owned[s.Owner], it)
 		}
@@ -67,17 +53,7 @@ func ContinuityMessages(snap *domain.Snapshot, today domain.Date) []Message {
 	return out
 }
 
-func sortDue(items []drItem) {
-	sort.SliceStable(items, func(i, j int) bool {
-		a, b := items[i].due, items[j].due
-		if a.Never != b.Never {
-			return a.Never
-		}
-		return a.Days < b.Days
-	})
-}
-
-func continuityDigest(snap *domain.Snapshot, today domain.Date, owned, managed []drItem) commands.Reply {
+func continuityDigest(snap *domain.Snapshot, today domain.Date, owned, managed []dueItem) commands.Reply {
 	sortDue(owned)
 	sortDue(managed)
 	var r commands.Reply

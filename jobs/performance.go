@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/itspm/itspm/commands"
@@ -28,28 +27,15 @@ func collectPerformance(ctx context.Context, src Source, occ Occurrence) ([]Mess
 	return PerformanceMessages(snap, snapshotToday(occ)), nil
 }
 
-type reviewItem struct {
-	svc *domain.Service
-	due domain.Due
-}
-
 // PerformanceMessages selects services not in retirement whose review is
 // due within ReviewHorizon days or overdue (never reviewed counts as
 // overdue) and returns one summary per channel (the service's, else its
 // portfolio's), with a chart per service, and one reminder per owner.
 func PerformanceMessages(snap *domain.Snapshot, today domain.Date) []Message {
-	byChannel := map[string][]reviewItem{}
-	byOwner := map[string][]reviewItem{}
-	for _, name := range snap.ServiceNames() {
-		s := snap.Services[name]
-		if s.IsRetired() {
-			continue
-		}
-		due, ok := s.NextReview(today)
-		if !ok || (!due.Overdue && due.Days > ReviewHorizon) {
-			continue
-		}
-		it := reviewItem{svc: s, due: due}
+	byChannel := map[string][]dueItem{}
+	byOwner := map[string][]dueItem{}
+	for _, it := range dueWithin(snap, today, ReviewHorizon, (*domain.Service).NextReview) {
+		s := it.svc
 		if ch := serviceChannel(snap, s); ch != "" {
 			byChannel[ch] = append(byChannel[ch], it)
 		}
@@ -60,15 +46,15 @@ func PerformanceMessages(snap *domain.Snapshot, today domain.Date) []Message {
 	var out []Message
 	for _, ch := range sortedKeys(byChannel) {
 		items := byChannel[ch]
-		sortReviews(items)
+		sortDue(items)
 		out = append(out, Message{To: ch, Reply: reviewSummary(snap, today, items), Charts: reviewCharts(today, items)})
 	}
 	for _, owner := range sortedKeys(byOwner) {
 		items := byOwner[owner]
-		sortReviews(items)
+		sortDue(items)
 		m := Message{To: slackUser(snap, owner), Reply: reviewReminder(snap, today, items)}
 		// Services without a channel: the owner gets their charts.
-		var unposted []reviewItem
+		var unposted []dueItem
 		for _, it := range items {
 			if serviceChannel(snap, it.svc) == "" {
 				unposted = append(unposted, it)
@@ -78,16 +64,6 @@ func PerformanceMessages(snap *domain.Snapshot, today domain.Date) []Message {
 		out = append(out, m)
 	}
 	return out
-}
-
-func sortReviews(items []reviewItem) {
-	sort.SliceStable(items, func(i, j int) bool {
-		a, b := items[i].due, items[j].due
-		if a.Never != b.Never {
-			return a.Never
-		}
-		return a.Days < b.Days
-	})
 }
 
 // serviceChannel is where a service's summary goes: its channel, else its
@@ -102,7 +78,7 @@ func serviceChannel(snap *domain.Snapshot, s *domain.Service) string {
 	return ""
 }
 
-func reviewCharts(today domain.Date, items []reviewItem) []Chart {
+func reviewCharts(today domain.Date, items []dueItem) []Chart {
 	var out []Chart
 	for _, it := range items {
 		if len(out) == maxChartsPerMessage {
@@ -117,7 +93,7 @@ func reviewCharts(today domain.Date, items []reviewItem) []Chart {
 
 // reviewSummary is the channel message: for each service, measurements
 // against SLA targets and cost against budget.
-func reviewSummary(snap *domain.Snapshot, today domain.Date, items []reviewItem) commands.Reply {
+func reviewSummary(snap *domain.Snapshot, today domain.Date, items []dueItem) commands.Reply {
 	r := commands.Reply{InChannel: true}
 	if len(items) == 1 {
 		r.Title = "Performance review due: " + items[0].svc.Label()
@@ -138,7 +114,7 @@ func reviewSummary(snap *domain.Snapshot, today domain.Date, items []reviewItem)
 	return r
 }
 
-func reviewSection(snap *domain.Snapshot, today domain.Date, it reviewItem) commands.Section {
+func reviewSection(snap *domain.Snapshot, today domain.Date, it dueItem) commands.Section {
 	s := it.svc
 	sec := commands.Section{Heading: serviceHeading(s)}
 	sec.Text = fmt.Sprintf("Review due %s · %s reviews · owner %s", commands.DueText(it.due), s.Performance.ReviewEvery, commands.Person(snap, s.Owner))
@@ -174,7 +150,7 @@ func reviewSection(snap *domain.Snapshot, today domain.Date, it reviewItem) comm
 }
 
 // reviewReminder is the owner's DM: hold the review, then record it.
-func reviewReminder(snap *domain.Snapshot, today domain.Date, items []reviewItem) commands.Reply {
+func reviewReminder(snap *domain.Snapshot, today domain.Date, items []dueItem) commands.Reply {
 	r := commands.Reply{}
 	if len(items) == 1 {
 		r.Title = "Time for the performance review of " + items[0].svc.Label()
