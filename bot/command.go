@@ -87,13 +87,15 @@ func (s *Server) reply(ctx context.Context, responseURL, channel, user string, r
 }
 
 // afterwords gives a reply a few seconds of its own when the work's
-// context already ended (timeout, shutdown), so the person still learns
-// that their request failed.
+// context has ended (timeout, shutdown) or is about to: a store call that
+// timed out returns just before the deadline, and the reply would get only
+// the milliseconds left. The person still learns that their request failed.
 func afterwords(ctx context.Context) (context.Context, context.CancelFunc) {
-	if ctx.Err() == nil {
+	const replyTime = 3 * time.Second
+	if dl, ok := ctx.Deadline(); ctx.Err() == nil && (!ok || time.Until(dl) >= replyTime) {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	return context.WithTimeout(context.WithoutCancel(ctx), replyTime)
 }
 
 // source describes where a request came from, for the audit trail.
