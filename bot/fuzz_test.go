@@ -103,27 +103,7 @@ func newMemStore(t testing.TB) *memStore {
 	if err := errs.Err(); err != nil {
 		t.Fatal(err)
 	}
-	c := &set.Catalog
-	s := &domain.Snapshot{
-		People: map[string]*domain.Person{}, Portfolios: map[string]*domain.Portfolio{}, Boards: map[string]*domain.Board{},
-		Tollgates: map[string]*domain.Tollgate{}, Services: map[string]*domain.Service{},
-	}
-	for i := range c.People {
-		s.People[c.People[i].Name] = &c.People[i]
-	}
-	for i := range c.Portfolios {
-		s.Portfolios[c.Portfolios[i].Name] = &c.Portfolios[i]
-	}
-	for i := range c.Boards {
-		s.Boards[c.Boards[i].Name] = &c.Boards[i]
-	}
-	for i := range c.Tollgates {
-		s.Tollgates[c.Tollgates[i].Name] = &c.Tollgates[i]
-	}
-	for i := range c.Services {
-		s.Services[c.Services[i].Name] = &c.Services[i]
-	}
-	s.Reindex()
+	s := domain.NewSnapshot(&set.Catalog)
 	return &memStore{snap: s, claims: map[string]bool{}}
 }
 

@@ -110,3 +110,30 @@ func (s *Snapshot) Reindex() {
 		}
 	}
 }
+
+// NewSnapshot indexes a catalog (tests and in-memory stores; storage builds
+// its snapshots from the database). The snapshot points into c.
+func NewSnapshot(c *Catalog) *Snapshot {
+	s := &Snapshot{
+		People: make(map[string]*Person, len(c.People)), Portfolios: make(map[string]*Portfolio, len(c.Portfolios)),
+		Boards: make(map[string]*Board, len(c.Boards)), Tollgates: make(map[string]*Tollgate, len(c.Tollgates)),
+		Services: make(map[string]*Service, len(c.Services)),
+	}
+	for i := range c.People {
+		s.People[c.People[i].Name] = &c.People[i]
+	}
+	for i := range c.Portfolios {
+		s.Portfolios[c.Portfolios[i].Name] = &c.Portfolios[i]
+	}
+	for i := range c.Boards {
+		s.Boards[c.Boards[i].Name] = &c.Boards[i]
+	}
+	for i := range c.Tollgates {
+		s.Tollgates[c.Tollgates[i].Name] = &c.Tollgates[i]
+	}
+	for i := range c.Services {
+		s.Services[c.Services[i].Name] = &c.Services[i]
+	}
+	s.Reindex()
+	return s
+}

@@ -15,27 +15,7 @@ import (
 const today = domain.Date("2026-11-27")
 
 // snapshotOf indexes a catalog the way storage does.
-func snapshotOf(c *domain.Catalog) *domain.Snapshot {
-	s := &domain.Snapshot{People: map[string]*domain.Person{}, Portfolios: map[string]*domain.Portfolio{},
-		Boards: map[string]*domain.Board{}, Tollgates: map[string]*domain.Tollgate{}, Services: map[string]*domain.Service{}}
-	for i := range c.People {
-		s.People[c.People[i].Name] = &c.People[i]
-	}
-	for i := range c.Portfolios {
-		s.Portfolios[c.Portfolios[i].Name] = &c.Portfolios[i]
-	}
-	for i := range c.Boards {
-		s.Boards[c.Boards[i].Name] = &c.Boards[i]
-	}
-	for i := range c.Tollgates {
-		s.Tollgates[c.Tollgates[i].Name] = &c.Tollgates[i]
-	}
-	for i := range c.Services {
-		s.Services[c.Services[i].Name] = &c.Services[i]
-	}
-	s.Reindex()
-	return s
-}
+func snapshotOf(c *domain.Catalog) *domain.Snapshot { return domain.NewSnapshot(c) }
 
 // people: lee and sam own services, dana manages the portfolio (and owns
 // one service), nobody has no Slack account.
