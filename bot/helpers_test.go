@@ -95,6 +95,7 @@ type envConfig struct {
 	engine  func(*commands.Engine) bot.Engine // wraps the engine
 	store   bot.Store                         // replaces the store given to the bot
 	workers int
+	head    time.Duration // the bot's HeadStart
 	apiURL  func(*fakeslack.Server) string
 	app     string       // app-level token
 	flow    bool         // wire the tollgate workflow, delivering through the sender
@@ -146,7 +147,7 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 	}
 	e.bot = bot.New(engine, e.sender, store, bot.Options{
 		SigningSecret: secret, BotUserID: fakeslack.DefaultIdentity.BotUserID,
-		Logger: logger, Now: fixedNow, Workers: cfg.workers,
+		Logger: logger, Now: fixedNow, Workers: cfg.workers, HeadStart: cfg.head,
 	})
 	e.srv = httptest.NewServer(e.bot.Handler())
 	t.Cleanup(func() {

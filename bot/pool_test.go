@@ -142,3 +142,33 @@ func TestShutdownGivesUpAtDeadline(t *testing.T) {
 		t.Errorf("cancelled work answered %q", r.Text)
 	}
 }
+
+// startLog notes when each command's work reached the engine.
+type startLog struct {
+	*commands.Engine
+	at chan time.Time
+}
+
+func (s *startLog) Handle(ctx context.Context, c commands.Caller, text string) (commands.Reply, error) {
+	s.at <- time.Now()
+	return s.Engine.Handle(ctx, c, text)
+}
+
+func TestWorkWaitsOutTheHeadStart(t *testing.T) {
+	const head = 300 * time.Millisecond
+	log := &startLog{at: make(chan time.Time, 1)}
+	e := newEnv(t, func(c *envConfig) {
+		c.head = head
+		c.engine = func(en *commands.Engine) bot.Engine { log.Engine = en; return log }
+	})
+	sent := time.Now()
+	if got := e.slashCommand("U0LEE", "owner payroll", "head"); got.status != http.StatusOK || got.body != "" {
+		t.Fatalf("ack = %d %q", got.status, got.body)
+	}
+	if started := (<-log.at).Sub(sent); started < head {
+		t.Errorf("work started %v after the command was sent, before its head start of %v", started, head)
+	}
+	if text := blocksText(e.responses("head", 1)[0].Blocks); !strings.Contains(text, "Who owns Payroll") {
+		t.Errorf("answer after the head start:\n%s", text)
+	}
+}
