@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -31,6 +32,7 @@ const (
 	ActionRunCommand      = "run_command"      // value: command text
 	ActionTollgateApprove = "tollgate_approve" // value: request ID
 	ActionTollgateReject  = "tollgate_reject"  // value: request ID
+	ActionPage            = "page"             // value: "<page> <command text>" (see pageValue)
 )
 
 // escaper escapes the three characters Slack's mrkdwn treats as control
@@ -133,11 +135,12 @@ type body struct {
 	items int
 }
 
-// render builds the blocks of r within max blocks. Header first, then the
-// lead text, the sections, the context line and the buttons; when there
-// are too many blocks the body is cut and a context line says how much is
-// missing, keeping the buttons.
-func render(r commands.Reply, max int) []slack.Block {
+// render builds the blocks of r within limit blocks. Header first, then the
+// lead text, the sections, the context line and the buttons. When there
+// are too many blocks the body is shown a page at a time, with buttons to
+// the other pages, if r says how to run it again; otherwise it is cut and
+// a context line says how much is missing. The reply's own buttons stay.
+func render(r commands.Reply, limit int) []slack.Block {
 	var head []slack.Block
 	if t := strings.TrimSpace(plain(r.Title)); t != "" {
 		head = append(head, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(oneLine(t), maxHeaderText), true, false)))
@@ -165,8 +168,19 @@ func render(r commands.Reply, max int) []slack.Block {
 		bodies = append(bodies, body{block: mdSection("_(nothing to show)_")})
 	}
 
-	room := max - len(head) - len(tail) - len(actions)
+	room := limit - len(head) - len(tail) - len(actions)
 	if len(bodies) > room {
+		if page, ok := paginate(r, bodies, room-2); ok { // 2: the page line and its buttons
+			blocks := make([]slack.Block, 0, limit)
+			blocks = append(blocks, head...)
+			for _, b := range page.bodies {
+				blocks = append(blocks, b.block)
+			}
+			blocks = append(blocks, page.note)
+			blocks = append(blocks, tail...)
+			blocks = append(blocks, page.nav)
+			return append(blocks, actions...)
+		}
 		// Keep one slot for the "… N more" line.
 		keep := room - 1
 		if keep < 0 {
@@ -182,7 +196,7 @@ func render(r commands.Reply, max int) []slack.Block {
 			note = fmt.Sprintf("… %d more not shown.", dropped)
 		}
 		tail = append([]slack.Block{slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, note, false, false))}, tail...)
-		if over := len(head) + len(bodies) + len(tail) + len(actions) - max; over > 0 {
+		if over := len(head) + len(bodies) + len(tail) + len(actions) - limit; over > 0 {
 			// Only when max is tiny: drop buttons before the note.
 			actions = actions[:len(actions)-min(over, len(actions))]
 		}
@@ -194,10 +208,71 @@ func render(r commands.Reply, max int) []slack.Block {
 	}
 	blocks = append(blocks, tail...)
 	blocks = append(blocks, actions...)
-	if len(blocks) > max {
-		blocks = blocks[:max]
+	if len(blocks) > limit {
+		blocks = blocks[:limit]
 	}
 	return blocks
+}
+
+// page is one page of a reply too long for a message.
+type page struct {
+	bodies []body
+	note   slack.Block // "Page 2 of 5 · items 48–94 of 230"
+	nav    slack.Block // Previous / Next
+}
+
+// paginate cuts bodies into pages of per blocks and returns r.Page's (the
+// last when r.Page is past the end). It declines when r cannot be run
+// again (no Again, or too long for a button) or there is no room.
+func paginate(r commands.Reply, bodies []body, per int) (page, bool) {
+	if r.Again == "" || per < 1 || len(pageValue(0, r.Again)) > maxButtonValue {
+		return page{}, false
+	}
+	pages := (len(bodies) + per - 1) / per
+	p := min(max(r.Page, 0), pages-1)
+	from, to := p*per, min((p+1)*per, len(bodies))
+	total, before, shown := 0, 0, 0
+	for i, b := range bodies {
+		total += b.items
+		switch {
+		case i < from:
+			before += b.items
+		case i < to:
+			shown += b.items
+		}
+	}
+	note := fmt.Sprintf("Page %d of %d", p+1, pages)
+	if shown > 0 {
+		note += fmt.Sprintf(" · items %d–%d of %d", before+1, before+shown, total)
+	}
+	var buttons []slack.BlockElement
+	if p > 0 {
+		buttons = append(buttons, slack.NewButtonBlockElement(ActionPage, pageValue(p-1, r.Again), plainText("◀ Previous")))
+	}
+	if p < pages-1 {
+		next := slack.NewButtonBlockElement(ActionPage+"#2", pageValue(p+1, r.Again), plainText("Next ▶"))
+		next.Style = slack.StylePrimary
+		buttons = append(buttons, next)
+	}
+	return page{
+		bodies: bodies[from:to],
+		note:   slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, note, false, false)),
+		nav:    slack.NewActionBlock("", buttons...),
+	}, true
+}
+
+// pageValue is the value of a page button: the page and the command that
+// makes the reply, which is run again when the button is clicked.
+func pageValue(page int, again string) string { return strconv.Itoa(page) + " " + again }
+
+// parsePageValue reverses pageValue.
+func parsePageValue(v string) (page int, again string, ok bool) {
+	n, again, found := strings.Cut(v, " ")
+	page, err := strconv.Atoi(n)
+	if !found || err != nil || page < 0 || strings.TrimSpace(again) == "" {
+		return 0, "", false
+	}
+	return page, again, true
 }
 
 func mdSection(text string) *slack.SectionBlock {

@@ -109,6 +109,28 @@ func (s *Server) acceptAction(ctx context.Context, cb slack.InteractionCallback,
 		work = func(ctx context.Context) {
 			respond(ctx, s.answer(ctx, caller, a.Value))
 		}
+	case ActionPage:
+		page, text, ok := parsePageValue(a.Value)
+		if !ok {
+			return nil
+		}
+		work = func(ctx context.Context) {
+			r := s.answer(ctx, caller, text)
+			r.Page = page
+			if cb.ResponseURL == "" {
+				respond(ctx, r)
+				return
+			}
+			// The page takes the place of the one clicked, for the clicker
+			// alone, as the rest of a button's answers.
+			r.InChannel = false
+			ctx, cancel := afterwords(ctx)
+			defer cancel()
+			if err := s.sender.Replace(ctx, cb.ResponseURL, r); err != nil {
+				note(ctx, "reply_failed")
+				s.log(ctx).Error("replace page", "err", err)
+			}
+		}
 	case ActionTollgateApprove:
 		work = func(ctx context.Context) {
 			respond(ctx, s.vote(ctx, caller, a.Value, true, ""))

@@ -229,12 +229,22 @@ func (s *Sender) AuthTest(ctx context.Context) (botUserID string, err error) {
 // Respond answers through an interaction's response_url: ephemeral unless
 // r.InChannel, never replacing the message the user clicked.
 func (s *Sender) Respond(ctx context.Context, responseURL string, r commands.Reply) error {
+	return s.respond(ctx, responseURL, r, false)
+}
+
+// Replace answers through a response_url in place of the message whose
+// button was clicked (a page of a long reply).
+func (s *Sender) Replace(ctx context.Context, responseURL string, r commands.Reply) error {
+	return s.respond(ctx, responseURL, r, true)
+}
+
+func (s *Sender) respond(ctx context.Context, responseURL string, r commands.Reply, replace bool) error {
 	blocks, text := Render(r)
 	typ := slack.ResponseTypeEphemeral
 	if r.InChannel {
 		typ = slack.ResponseTypeInChannel
 	}
-	msg := slack.WebhookMessage{Text: text, Blocks: &slack.Blocks{BlockSet: blocks}, ResponseType: typ}
+	msg := slack.WebhookMessage{Text: text, Blocks: &slack.Blocks{BlockSet: blocks}, ResponseType: typ, ReplaceOriginal: replace}
 	body, err := json.Marshal(msg)
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)

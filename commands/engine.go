@@ -194,7 +194,8 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	verb := strings.ToLower(strings.TrimLeftFunc(fields[0], func(r rune) bool { return r == '/' }))
 	cmd, ok := lookupCommand(verb)
 	if !ok {
-		return e.question(ctx, c, text)
+		r, err := e.question(ctx, c, text)
+		return again(r, text), err
 	}
 	snap, err := e.store.Snapshot(ctx)
 	if err != nil {
@@ -204,9 +205,38 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	raw := strings.TrimSpace(text[len(fields[0]):])
 	r, err := cmd.run(e, ctx, &request{verb: verb, caller: c, snap: snap, args: fields[1:], raw: raw})
 	if err != nil && asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
-		return e.question(ctx, c, text)
+		r, err := e.question(ctx, c, text)
+		return again(r, text), err
+	}
+	if readOnly(verb, fields[1:]) {
+		r = again(r, text)
 	}
 	return r, err
+}
+
+// again marks a reply as one that running text again reproduces (see
+// Reply.Again), for renderers that show long replies a page at a time.
+func again(r Reply, text string) Reply {
+	if !r.Error {
+		r.Again = text
+	}
+	return r
+}
+
+// readOnly reports whether a command only reads, so that running it again
+// for another page of its answer changes nothing. Questions only read.
+func readOnly(verb string, args []string) bool {
+	switch verb {
+	case "tollgate", "approve", "reject", "withdraw":
+		return false
+	case "dr":
+		for _, a := range args {
+			if strings.EqualFold(a, "record") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (e *Engine) workflow(ctx context.Context, r *request) (Reply, error) {

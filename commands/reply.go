@@ -15,6 +15,14 @@ type Reply struct {
 	Actions   []Action  // buttons (typed commands in the terminal)
 	InChannel bool      // meant for the whole channel rather than the asker
 	Error     bool      // the reply explains a refusal or a failure
+
+	// Again is the command text that produced the reply. A renderer that
+	// must cut a long reply (Slack allows 50 blocks a message) shows it a
+	// page at a time, with buttons that run Again for the other pages;
+	// without it the cut is final and says how much is missing.
+	Again string
+	// Page is which page of a cut reply to show, from 0.
+	Page int
 }
 
 // Section is a block of fields and lines under an optional heading.

@@ -1,0 +1,43 @@
+package commands
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// Only replies that running the same text again reproduces, without
+// changing anything, may be paged by running it again (Reply.Again).
+func TestAgainMarksOnlyReadOnlyAnswers(t *testing.T) {
+	e, _ := sampleEngine(t, nil)
+	admin := Caller{SlackUser: "U0SAM", Source: "test"}
+	tests := []struct {
+		text  string
+		again bool
+	}{
+		{"owner payroll", true},
+		{"find pay", true},
+		{"history payroll", true},
+		{"help", true},
+		{"who owns payroll?", true},
+		{"dr payroll", true},
+		{"dr payroll record pass restored in 40 minutes", false}, // a write: running it again records another test
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			r, err := e.Handle(context.Background(), admin, tc.text)
+			if err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+			if want := map[bool]string{true: tc.text}[tc.again]; r.Again != want {
+				t.Errorf("Again = %q, want %q (reply: %s)", r.Again, want, strings.SplitN(PlainText(r), "\n", 2)[0])
+			}
+		})
+	}
+	for _, text := range []string{"tollgate payroll improve", "approve TG-payroll-1", "reject TG-payroll-1 no", "withdraw TG-payroll-1", "dr payroll RECORD fail"} {
+		f := strings.Fields(text)
+		if readOnly(strings.ToLower(f[0]), f[1:]) {
+			t.Errorf("readOnly(%q) = true; it writes", text)
+		}
+	}
+}
