@@ -18,7 +18,7 @@ import (
 type TollgateStore interface {
 	Store
 	AppendAudit(ctx context.Context, entries ...domain.AuditEntry) error
-	AppendAuditOnce(ctx context.Context, e domain.AuditEntry) error
+	AppendAuditOnce(ctx context.Context, entries ...domain.AuditEntry) error
 
 	OpenTollgateRequest(ctx context.Context, req *domain.TollgateRequest) error
 	TollgateRequest(ctx context.Context, id string) (*domain.TollgateRequest, error)

@@ -65,8 +65,13 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 		return t.settle(ctx, req, d)
 	}
 
-	// The trail reads: votes, decision, stage change.
-	if err := t.st.AppendAuditOnce(ctx, t.decisionAudit(snap, req, d)); err != nil {
+	// The trail reads: votes, decision, stage change. The votes' entries
+	// are usually there already (see voteAudit).
+	var trail []domain.AuditEntry
+	for _, v := range d.Votes {
+		trail = append(trail, voteAudit(req, v))
+	}
+	if err := t.st.AppendAuditOnce(ctx, append(trail, t.decisionAudit(snap, req, d))...); err != nil {
 		log.Error("audit tollgate decision", "err", err)
 		ok = false
 	}
@@ -158,7 +163,7 @@ func (t *Tollgates) decisionAudit(snap *domain.Snapshot, req *domain.TollgateReq
 	// after the random part of other IDs) sorts it after the votes of the
 	// same instant, as storage.NewID-ordered entries are.
 	e := domain.AuditEntry{
-		ID: strconv.FormatInt(d.At.UnixNano(), 36) + "-~" + req.ID + "/decision", At: d.At, Actor: d.By, Kind: domain.KindTollgate, Name: req.ID, Service: req.Service, Source: d.Source,
+		ID: fixedAuditID(d.At, "~"+req.ID+"/decision"), At: d.At, Actor: d.By, Kind: domain.KindTollgate, Name: req.ID, Service: req.Service, Source: d.Source,
 	}
 	switch d.Outcome {
 	case domain.Withdrawn:
@@ -185,6 +190,15 @@ func (t *Tollgates) decisionAudit(snap *domain.Snapshot, req *domain.TollgateReq
 		e.Summary = fmt.Sprintf("tollgate %s approved (%s → %s) by %s", req.ID, req.From, req.To, listWithAnd(who))
 	}
 	return e
+}
+
+// fixedAuditID is the ID of an audit entry that must be written once
+// however often it is retried: the time prefix sorts it as storage.NewID
+// IDs are, and the key says what it records. The time is cut to the
+// millisecond, as the store keeps it, so an entry rebuilt from what was
+// read back (a retried decision) has the same ID as the first one.
+func fixedAuditID(at time.Time, key string) string {
+	return strconv.FormatInt(at.Truncate(time.Millisecond).UnixNano(), 36) + "-" + key
 }
 
 // Withdraw closes an open request on its requester's (or an admin's)

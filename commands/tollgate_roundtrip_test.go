@@ -36,9 +36,9 @@ func (c *countingStore) AppendAudit(ctx context.Context, e ...domain.AuditEntry)
 	c.count()
 	return c.TollgateStore.AppendAudit(ctx, e...)
 }
-func (c *countingStore) AppendAuditOnce(ctx context.Context, e domain.AuditEntry) error {
+func (c *countingStore) AppendAuditOnce(ctx context.Context, e ...domain.AuditEntry) error {
 	c.count()
-	return c.TollgateStore.AppendAuditOnce(ctx, e)
+	return c.TollgateStore.AppendAuditOnce(ctx, e...)
 }
 func (c *countingStore) OpenTollgateRequest(ctx context.Context, r *domain.TollgateRequest) error {
 	c.count()

@@ -687,7 +687,8 @@ func TestTollgateReconcileAfterCrash(t *testing.T) {
 	if dms := f.notes.postsTo("U0LEE"); len(dms) != 1 {
 		t.Errorf("DMs = %d, want 1", len(dms))
 	}
-	want := []string{"tollgate.request", "tollgate.decision", "stage.change"}
+	// The votes of the crashed process are in the trail all the same.
+	want := []string{"tollgate.request", "tollgate.vote", "tollgate.vote", "tollgate.decision", "stage.change"}
 	if diff := cmp.Diff(want, f.actions("payroll")); diff != "" {
 		t.Errorf("audit actions (-want +got):\n%s", diff)
 	}
@@ -833,5 +834,24 @@ func TestTollgateNotificationRetry(t *testing.T) {
 	}
 	if changes != 1 {
 		t.Errorf("stage changes = %d, want 1", changes)
+	}
+}
+
+// Votes are audited when cast and again, once, when the decision is
+// applied from the votes read back, which the store keeps to the
+// millisecond: the two must be the same entries.
+func TestTollgateVotesAreAuditedOnceWithSubMillisecondClock(t *testing.T) {
+	f := newFixture(t)
+	f.clock.Add(123456789 * time.Nanosecond)
+	id := f.open(as("lee"), "payroll", "transition")
+	f.clock.Add(1234567 * time.Nanosecond)
+	f.vote(as("dana"), id, true, "")
+	f.clock.Add(7654321 * time.Nanosecond)
+	if r := f.vote(as("sam"), id, true, "fine"); !strings.Contains(plain(r), "approved") {
+		t.Fatalf("deciding vote: %s", plain(r))
+	}
+	want := []string{"tollgate.request", "tollgate.vote", "tollgate.vote", "tollgate.decision", "stage.change"}
+	if diff := cmp.Diff(want, f.actions("payroll")); diff != "" {
+		t.Errorf("audit actions (-want +got):\n%s", diff)
 	}
 }

@@ -160,20 +160,30 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 		}
 	}
 	metrics.TollgateVotes.WithLabelValues(map[bool]string{true: "approve", false: "reject"}[approve]).Inc()
-	summary := fmt.Sprintf("%s tollgate %s (%s → %s)", voteVerb(approve), req.ID, req.From, req.To)
-	if comment != "" {
-		summary += ": " + comment
-	}
-	if err := t.st.AppendAudit(ctx, domain.AuditEntry{
-		At: mine.At, Actor: c.Person, Action: "tollgate.vote", Kind: domain.KindTollgate, Name: req.ID, Service: req.Service,
-		Summary: summary, Source: c.Source,
-	}); err != nil {
+	if err := t.st.AppendAuditOnce(ctx, voteAudit(req, mine)); err != nil {
+		// The decision, when there is one, writes it again.
 		t.logger.Warn("audit tollgate vote", "request", req.ID, "err", err)
 	}
 	if won {
 		t.apply(ctx, snap, req, winner, true)
 	}
 	return t.voteReply(snap, req, board, votes, mine, winner), nil
+}
+
+// voteAudit is a vote's entry in the audit trail. Its ID is fixed by the
+// vote, so that applying a decision can write the entries of the votes it
+// counted again: a vote stored by a process that stopped before its entry
+// was written is still in the trail.
+func voteAudit(req *domain.TollgateRequest, v domain.Vote) domain.AuditEntry {
+	summary := fmt.Sprintf("%s tollgate %s (%s → %s)", voteVerb(v.Approve), req.ID, req.From, req.To)
+	if v.Comment != "" {
+		summary += ": " + v.Comment
+	}
+	return domain.AuditEntry{
+		ID: fixedAuditID(v.At, "vote/"+v.ID), At: v.At, Actor: v.Voter, // "v": after the same instant's storage.NewID entries, before the decision's "~"
+		Action: "tollgate.vote", Kind: domain.KindTollgate, Name: req.ID, Service: req.Service,
+		Summary: summary, Source: v.Source,
+	}
 }
 
 // votes reads one request's votes in slot order.

@@ -382,15 +382,41 @@ func (s *Store) CloseTollgateRequest(ctx context.Context, req *domain.TollgateRe
 	return nil
 }
 
-// AppendAuditOnce records an entry whose ID is fixed by the caller; a
-// second attempt with the same ID (a retried effect) is a no-op.
-func (s *Store) AppendAuditOnce(ctx context.Context, e domain.AuditEntry) error {
-	if e.At.IsZero() {
-		e.At = s.now().UTC()
+// AppendAuditOnce records entries whose IDs are fixed by the caller, in one
+// round trip; an entry already there (a retried effect) is left as it is
+// and the others are still written.
+func (s *Store) AppendAuditOnce(ctx context.Context, entries ...domain.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
 	}
-	_, err := s.db.Collection(colAudit).InsertOne(ctx, e)
-	if err != nil && !IsDuplicate(err) {
+	docs := make([]any, len(entries))
+	for i, e := range entries {
+		if e.At.IsZero() {
+			e.At = s.now().UTC()
+		}
+		docs[i] = e
+	}
+	_, err := s.db.Collection(colAudit).InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err != nil && !onlyDuplicates(err) {
 		return fmt.Errorf("append audit trail: %w", unavailable(err))
 	}
 	return nil
+}
+
+// onlyDuplicates reports whether every write an insert refused was refused
+// as a duplicate key.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) {
+		return IsDuplicate(err)
+	}
+	if bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if !IsDuplicate(we.WriteError) {
+			return false
+		}
+	}
+	return true
 }

@@ -272,4 +272,18 @@ func TestAppendAuditOnce(t *testing.T) {
 	if err != nil || len(h) != 1 {
 		t.Fatalf("history = %v, %v; want one entry", h, err)
 	}
+	// A batch in which some entries are already there writes the others.
+	vote := func(id string) domain.AuditEntry {
+		return domain.AuditEntry{ID: id, Actor: "sam", Action: "tollgate.vote", Service: "payroll"}
+	}
+	if err := st.AppendAuditOnce(ctx, vote("v1"), e, vote("v2"), e); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AppendAuditOnce(ctx, vote("v1"), vote("v2")); err != nil {
+		t.Fatal(err)
+	}
+	h, err = st.History(ctx, "payroll", 0)
+	if err != nil || len(h) != 3 {
+		t.Fatalf("history = %v, %v; want the decision and two votes", h, err)
+	}
 }

@@ -73,9 +73,7 @@ func TestReplicaKilledMidVote(t *testing.T) {
 		name string
 		// arm sets up A's death; it returns what A's vote must block on
 		// until the test has killed it (nil: nothing).
-		arm          func(a links) (die func(), hold func(*http.Request) bool)
-		wantSteps    []string // audit actions after B's reconcile, oldest first
-		voteRecorded bool     // whether A's "tollgate.vote" audit entry exists
+		arm func(a links) (die func(), hold func(*http.Request) bool)
 	}{
 		{
 			name: "before the decision",
@@ -88,7 +86,6 @@ func TestReplicaKilledMidVote(t *testing.T) {
 			arm: func(a links) (func(), func(*http.Request) bool) {
 				return nil, func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/chat.update") }
 			},
-			voteRecorded: true,
 		},
 	}
 	for _, tc := range tests {
@@ -163,10 +160,12 @@ func TestReplicaKilledMidVote(t *testing.T) {
 					votes++
 				}
 			}
-			if want := map[bool]int{true: 1, false: 0}[tc.voteRecorded]; votes != want {
-				t.Errorf("%d vote audit entries, want %d", votes, want)
+			// Whether or not A wrote it, the vote that decided is in the
+			// trail once: B writes the entries of the votes it counted.
+			if votes != 1 {
+				t.Errorf("%d vote audit entries, want 1", votes)
 			}
-			t.Logf("FAULT replica killed mid-vote (%s): B's reconcile after the %v grace period settled it: %+v; vote audit entries %d (the dead replica's own)", tc.name, tgGrace, got, votes)
+			t.Logf("FAULT replica killed mid-vote (%s): B's reconcile after the %v grace period settled it: %+v; vote audit entries %d", tc.name, tgGrace, got, votes)
 		})
 	}
 }
