@@ -47,8 +47,9 @@ type Scheduler struct {
 	o       Options
 	entries []*entry
 
-	mu      sync.Mutex // guards entries' cursors and resumed
+	mu      sync.Mutex // guards entries' cursors, resumed and watched
 	resumed bool
+	watched time.Time // when abandoned runs were last looked for
 
 	wg        sync.WaitGroup // running occurrences
 	runCtx    context.Context
@@ -73,6 +74,11 @@ const maxMissedRecords = 100
 
 // takeoverAttempts bounds re-runs of an occurrence whose claimer died.
 const takeoverAttempts = 3
+
+// watchEvery is how often a running scheduler looks for occurrences whose
+// claimer died (Resume looks at start-up): the replicas still alive take
+// them over without waiting for one to restart.
+const watchEvery = time.Minute
 
 // ScheduleVariable is the environment variable that overrides job's schedule.
 func ScheduleVariable(job string) string {
@@ -242,14 +248,45 @@ func (s *Scheduler) Resume(ctx context.Context, now time.Time) error {
 			continue
 		}
 		e.cursor = r.At
+	}
+	s.takeOver(latest, now, nil)
+	s.resumed, s.watched = true, now
+	return nil
+}
+
+// takeOver re-runs each latest occurrence still "running" past the run
+// timeout, within the catch-up window; the attempt number in the claim
+// makes one replica do it. s.mu is held.
+func (s *Scheduler) takeOver(latest map[string]domain.JobRun, now time.Time, wg *sync.WaitGroup) {
+	for _, e := range s.entries {
+		r, ok := latest[e.job.Name]
+		if !ok {
+			continue
+		}
 		stale := r.Status == domain.JobRunning && now.Sub(r.StartedAt) > s.o.RunTimeout+time.Minute
 		if attempt := max(r.Attempt, 1) + 1; stale && now.Sub(r.At) <= s.o.CatchUp && attempt <= takeoverAttempts {
 			s.o.Logger.Warn("jobs: taking over an occurrence whose run did not finish", "job", e.job.Name, "occurrence", r.ID, "claimedBy", r.Instance)
-			s.launch(nil, e, s.occurrence(e.job.Name, r.At), attempt, true)
+			s.launch(wg, e, s.occurrence(e.job.Name, r.At), attempt, true)
 		}
 	}
-	s.resumed = true
-	return nil
+}
+
+// watch looks for abandoned runs at most every watchEvery. s.mu is held.
+func (s *Scheduler) watch(ctx context.Context, now time.Time, wg *sync.WaitGroup) {
+	if now.Sub(s.watched) < watchEvery {
+		return
+	}
+	names := make([]string, len(s.entries))
+	for i, e := range s.entries {
+		names[i] = e.job.Name
+	}
+	latest, err := s.o.Store.LatestJobRuns(ctx, names, false)
+	if err != nil {
+		s.o.Logger.Warn("jobs: cannot look for abandoned runs; will try again", "err", err)
+		return
+	}
+	s.watched = now
+	s.takeOver(latest, now, wg)
 }
 
 // Tick handles every occurrence due at now (claiming, running or recording
@@ -269,6 +306,7 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) error {
 func (s *Scheduler) tick(ctx context.Context, now time.Time, wg *sync.WaitGroup) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.watch(ctx, now, wg)
 	next := now.Add(maxSleep)
 	for _, e := range s.entries {
 		if err := s.due(ctx, e, now, wg); err != nil {

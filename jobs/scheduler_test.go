@@ -460,3 +460,47 @@ func TestTakeoverOfAbandonedRun(t *testing.T) {
 		t.Errorf("job ran %d times in the takeover, want 1", inv.n[occ])
 	}
 }
+
+// TestRunningSchedulerTakesOverAbandonedRun: a replica that is already
+// running notices, within a minute of the run timeout, that another
+// replica claimed an occurrence and died, and re-runs it once; it does not
+// wait for a restart.
+func TestRunningSchedulerTakesOverAbandonedRun(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.New(t)
+	c := newClock(utc("2026-11-27T08:59:00Z"))
+	inv := newInvocations()
+	job := inv.job("daily", "0 9 * * *")
+	occ := "daily@2026-11-27T09:00:00Z"
+	s, err := New(Options{Store: st, Jobs: []Job{job}, Now: c.Now, RunTimeout: 10 * time.Minute, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Stop(ctx) }()
+	if err := s.Tick(ctx, c.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// The other replica wins 09:00 and dies while running it.
+	if won, err := st.ClaimJobRun(ctx, domain.JobRun{ID: occ, Job: "daily", At: utc("2026-11-27T09:00:00Z"), Status: domain.JobRunning, StartedAt: utc("2026-11-27T09:00:00Z"), Instance: "dead"}); err != nil || !won {
+		t.Fatal(won, err)
+	}
+	for _, at := range []string{"2026-11-27T09:00:01Z", "2026-11-27T09:05:00Z", "2026-11-27T09:10:30Z"} {
+		if err := s.Tick(ctx, utc(at)); err != nil {
+			t.Fatal(err)
+		}
+		if inv.n[occ] != 0 {
+			t.Fatalf("at %s the job ran %d times; the claimer may still be at it", at, inv.n[occ])
+		}
+	}
+	for _, at := range []string{"2026-11-27T09:11:30Z", "2026-11-27T09:13:00Z", "2026-11-27T09:30:00Z"} {
+		if err := s.Tick(ctx, utc(at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if inv.n[occ] != 1 {
+		t.Errorf("the abandoned occurrence ran %d times after the run timeout, want 1", inv.n[occ])
+	}
+	if r, ok, _ := st.JobRun(ctx, occ+"#2"); !ok || r.Status != domain.JobOK || r.Instance == "dead" {
+		t.Errorf("takeover record %+v (found %v), want ok by this replica", r, ok)
+	}
+}
