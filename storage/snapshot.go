@@ -28,7 +28,10 @@ const (
 	maxProbe     = 64              // beyond this many pending changes, reload everything
 	maxNamesLog  = 2000            // a change touching more documents says "all"
 	snapshotLife = 5 * time.Minute // safety net: reload even without a change entry
-
+	// probeTimeout bounds a refresh, which normally takes a millisecond:
+	// with the store gone, the requests waiting learn it after this long
+	// rather than at the end of their own (longer) deadlines.
+	probeTimeout = 5 * time.Second
 )
 
 // cached is the store's in-memory snapshot and the change-log position it
@@ -45,7 +48,10 @@ type cached struct {
 // Requests that queue behind a probe share the next one: a probe that
 // started after a request arrived sees every write that finished before
 // it, so under load one probe serves a whole queue and no answer is older
-// than the request that asked.
+// than the request that asked. A probe the store failed fails the requests
+// that arrived before it ended too: the store was failing while they
+// waited, and with it down a queue of requests then waits one probe
+// timeout between them, not one each in turn.
 func (s *Store) Snapshot(ctx context.Context) (*domain.Snapshot, error) {
 	arrived := time.Now()
 	s.mu.Lock()
@@ -53,22 +59,25 @@ func (s *Store) Snapshot(ctx context.Context) (*domain.Snapshot, error) {
 	if s.snap != nil && s.snap.checkedAt.After(arrived) {
 		return s.snap.Snapshot, nil
 	}
-	probe := time.Now()
-	if s.snap == nil || s.now().Sub(s.snap.loadedAt) > snapshotLife {
-		snap, err := s.load(ctx)
-		if err != nil {
-			return nil, err
-		}
-		snap.checkedAt = probe
-		s.snap = snap
-		return snap.Snapshot, nil
+	if s.failed.err != nil && s.failed.end.After(arrived) {
+		return nil, s.failed.err
 	}
-	snap, err := s.refresh(ctx, s.snap)
+	probe := time.Now()
+	var snap *cached
+	var err error
+	if s.snap == nil || s.now().Sub(s.snap.loadedAt) > snapshotLife {
+		snap, err = s.load(ctx)
+	} else {
+		snap, err = s.refresh(ctx, s.snap)
+	}
 	if err != nil {
+		if ctx.Err() == nil { // the store's failure, not this request's deadline
+			s.failed.end, s.failed.err = time.Now(), err
+		}
 		return nil, err
 	}
 	snap.checkedAt = probe
-	s.snap = snap
+	s.snap, s.failed.err = snap, nil
 	return snap.Snapshot, nil
 }
 
@@ -154,10 +163,12 @@ func docName(d any) string {
 // costs one _id lookup.
 func (s *Store) refresh(ctx context.Context, snap *cached) (*cached, error) {
 	col := s.db.Collection(colChanges)
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
 	var pending []change
 	for seq := snap.seq + 1; ; seq++ {
 		var c change
-		err := col.FindOne(ctx, bson.D{{Key: "_id", Value: seqID(seq)}}).Decode(&c)
+		err := col.FindOne(pctx, bson.D{{Key: "_id", Value: seqID(seq)}}).Decode(&c)
 		if errors.Is(err, mongo.ErrNoDocuments) {
 			break
 		}

@@ -56,8 +56,14 @@ type Store struct {
 	logger   *slog.Logger
 	now      func() time.Time
 
-	mu   sync.Mutex // guards snap
+	mu   sync.Mutex // guards snap and failed
 	snap *cached
+	// failed is the last probe of the change log, when it failed because
+	// the store did (see Snapshot).
+	failed struct {
+		end time.Time // wall-clock end of that probe
+		err error
+	}
 }
 
 // Open connects (starting the embedded store when cfg.URI is empty), checks
