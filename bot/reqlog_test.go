@@ -276,3 +276,33 @@ func TestSocketModeRequestsAreLogged(t *testing.T) {
 		t.Error("the logs contain a response_url")
 	}
 }
+
+// What the engine and the tollgate workflow log while doing a request's
+// work carries the request's ID, user and channel.
+func TestWorkflowLogsCarryTheRequest(t *testing.T) {
+	logs := &logCapture{}
+	e := newEnv(t, func(c *envConfig) {
+		c.flow = true
+		c.logger = logs.logger()
+	})
+	// The approval message cannot be posted: the workflow logs it.
+	e.fake.FailNext("chat.postMessage", 1, fakeslack.ServerError{Status: 503})
+	e.slashCommand("U0AISHA", "tollgate security-monitoring transition", "open")
+	e.responses("open", 1)
+	e.shutdown()
+
+	rs := logs.records(t)
+	requests := withMsg(rs, "slack request")
+	if len(requests) != 1 {
+		t.Fatalf("%d request lines, want 1:\n%s", len(requests), logs)
+	}
+	failed := withMsg(rs, "post tollgate approval message")
+	if len(failed) != 1 {
+		t.Fatalf("%d 'post tollgate approval message' lines, want 1:\n%s", len(failed), logs)
+	}
+	if got, want := pick(failed[0], "req", "user", "channel", "request"), map[string]string{
+		"req": requests[0].str("req"), "user": "U0AISHA", "channel": "C0PAYROLL", "request": "TG-security-monitoring-1",
+	}; !cmp.Equal(got, want) {
+		t.Errorf("workflow line attributes %v, want %v", got, want)
+	}
+}

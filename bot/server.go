@@ -387,7 +387,7 @@ func (s *Server) spawnNotice(ctx context.Context, fn func(ctx context.Context)) 
 func (s *Server) run(w *work, fn func(ctx context.Context)) {
 	ctx, cancel := context.WithTimeout(s.base, s.timeout)
 	defer cancel()
-	ctx = context.WithValue(ctx, workKey{}, w)
+	ctx = commands.WithLogger(context.WithValue(ctx, workKey{}, w), w.logger)
 	w.start = time.Now()
 	defer func() {
 		if p := recover(); p != nil {

@@ -31,7 +31,7 @@ func (e *Engine) question(ctx context.Context, c Caller, text string) (Reply, er
 		if err == nil {
 			return r, nil
 		}
-		e.logger.Warn("LLM answer failed; using the built-in parser", "err", err)
+		e.log(ctx).Warn("LLM answer failed; using the built-in parser", "err", err)
 	}
 	return e.Answer(snap, c, text), nil
 }

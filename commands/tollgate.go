@@ -224,19 +224,19 @@ func (t *Tollgates) request(ctx context.Context, c Caller, args []string) (Reply
 		Source:  c.Source,
 		Summary: fmt.Sprintf("requested tollgate %s: %s → %s (%s)", req.ID, req.From, req.To, boardLabel(board)),
 	}); err != nil {
-		t.logger.Warn("audit tollgate request", "request", req.ID, "err", err)
+		t.log(ctx).Warn("audit tollgate request", "request", req.ID, "err", err)
 	}
 
 	where := "The board has no channel in the catalog, so no approval message was posted; members vote with `approve " + req.ID + "` or `reject " + req.ID + " <reason>`."
 	if board.Channel != "" {
 		ch, ts, err := t.n.Post(ctx, board.Channel, t.approvalMessage(snap, svc, req, nil, nil))
 		if err != nil {
-			t.logger.Error("post tollgate approval message", "request", req.ID, "channel", board.Channel, "err", err)
+			t.log(ctx).Error("post tollgate approval message", "request", req.ID, "board_channel", board.Channel, "err", err)
 			where = "I couldn't post the approval message to the board's channel just now; members can still vote with `approve " + req.ID + "`, and `tollgates` lists it."
 		} else {
 			req.Channel, req.MessageTS = ch, ts
 			if err := t.st.SetTollgateMessage(ctx, req.ID, ch, ts); err != nil {
-				t.logger.Error("record tollgate approval message", "request", req.ID, "err", err)
+				t.log(ctx).Error("record tollgate approval message", "request", req.ID, "err", err)
 			}
 			where = fmt.Sprintf("Posted for %s in %s: %s", boardLabel(board), channelRef(ch), MessageLink(ch, ts))
 		}
@@ -245,7 +245,7 @@ func (t *Tollgates) request(ctx context.Context, c Caller, args []string) (Reply
 		line := Reply{InChannel: true, Text: fmt.Sprintf("%s asked %s to move %s from %s to %s (tollgate request %s).",
 			Person(snap, requester.Name), boardLabel(board), svc.Label(), req.From, req.To, req.ID)}
 		if _, _, err := t.n.Post(ctx, svc.Channel, line); err != nil {
-			t.logger.Warn("post tollgate request to service channel", "request", req.ID, "channel", svc.Channel, "err", err)
+			t.log(ctx).Warn("post tollgate request to service channel", "request", req.ID, "service_channel", svc.Channel, "err", err)
 		}
 	}
 

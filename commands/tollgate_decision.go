@@ -37,7 +37,7 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 	// timeout, a shutdown): its effects get their own time.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
 	defer cancel()
-	log := t.logger.With("request", req.ID, "outcome", string(d.Outcome))
+	log := t.log(ctx).With("request", req.ID, "outcome", string(d.Outcome))
 	done := map[string]bool{}
 	if !fresh {
 		steps, err := t.st.TollgateSteps(ctx, req.ID)
@@ -152,7 +152,7 @@ func later(at, decided time.Time) time.Time {
 
 func (t *Tollgates) settle(ctx context.Context, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
 	if err := t.st.CloseTollgateRequest(ctx, req, d.Outcome.Status(), d.At); err != nil {
-		t.logger.Error("close tollgate request", "request", req.ID, "err", err)
+		t.log(ctx).Error("close tollgate request", "request", req.ID, "err", err)
 		return false
 	}
 	return true
@@ -310,12 +310,12 @@ func (t *Tollgates) retry(ctx context.Context, snap *domain.Snapshot, req *domai
 	lease := fmt.Sprintf("retry-%d", int64(age/t.grace))
 	claimed, err := t.st.ClaimTollgateStep(ctx, req.ID, lease)
 	if err != nil {
-		t.logger.Error("claim tollgate retry", "request", req.ID, "err", err)
+		t.log(ctx).Error("claim tollgate retry", "request", req.ID, "err", err)
 		return false
 	}
 	if !claimed {
 		return false
 	}
-	t.logger.Info("re-applying tollgate decision", "request", req.ID, "outcome", string(d.Outcome), "age", age)
+	t.log(ctx).Info("re-applying tollgate decision", "request", req.ID, "outcome", string(d.Outcome), "age", age)
 	return t.apply(ctx, snap, req, d, false)
 }

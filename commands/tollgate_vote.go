@@ -162,7 +162,7 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 	metrics.TollgateVotes.WithLabelValues(map[bool]string{true: "approve", false: "reject"}[approve]).Inc()
 	if err := t.st.AppendAuditOnce(ctx, voteAudit(req, mine)); err != nil {
 		// The decision, when there is one, writes it again.
-		t.logger.Warn("audit tollgate vote", "request", req.ID, "err", err)
+		t.log(ctx).Warn("audit tollgate vote", "request", req.ID, "err", err)
 	}
 	if won {
 		t.apply(ctx, snap, req, winner, true)
@@ -197,7 +197,7 @@ func (t *Tollgates) votes(ctx context.Context, id string) ([]domain.Vote, error)
 
 func (t *Tollgates) dropVote(ctx context.Context, v domain.Vote) {
 	if err := t.st.DeleteTollgateVote(ctx, v.ID); err != nil {
-		t.logger.Error("delete late tollgate vote", "vote", v.ID, "err", err)
+		t.log(ctx).Error("delete late tollgate vote", "vote", v.ID, "err", err)
 	}
 }
 
