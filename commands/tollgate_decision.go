@@ -281,7 +281,11 @@ func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
 		if !ok {
 			vs := votes[req.ID]
 			out, n := domain.Decide(vs, req.Quorum)
-			if out == domain.Pending || t.e.now().Sub(vs[n-1].At) < t.grace {
+			if out == domain.Pending {
+				t.repost(ctx, snap, req)
+				continue
+			}
+			if t.e.now().Sub(vs[n-1].At) < t.grace {
 				continue
 			}
 			won, winner, err := t.decide(ctx, req, vs[:n], out)
@@ -298,6 +302,43 @@ func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
 		}
 	}
 	return settled, nil
+}
+
+// repost posts the approval message of an open request whose first post
+// failed (Slack down when it was opened): without it the board would not
+// know there is anything to vote on. One replica per grace window tries,
+// under a lease, until the request is decided or GiveUp has passed. A post
+// that failed with a server error may have arrived after all; then the
+// board sees the message twice, and only this one is updated on the
+// decision, which beats never seeing it.
+func (t *Tollgates) repost(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest) {
+	board, ok := snap.Boards[req.Board]
+	age := t.e.now().Sub(req.OpenedAt)
+	if req.MessageTS != "" || !ok || board.Channel == "" || age < t.grace || age > t.giveUp {
+		return
+	}
+	svc, ok := snap.Services[req.Service]
+	if !ok {
+		return
+	}
+	log := t.log(ctx).With("request", req.ID, "board_channel", board.Channel)
+	claimed, err := t.st.ClaimTollgateStep(ctx, req.ID, fmt.Sprintf("post-%d", int64(age/t.grace)))
+	if err != nil || !claimed {
+		if err != nil {
+			log.Error("claim tollgate repost", "err", err)
+		}
+		return
+	}
+	ch, ts, err := t.n.Post(ctx, board.Channel, t.approvalMessage(snap, svc, req, nil, nil))
+	if err != nil {
+		log.Warn("post tollgate approval message again", "age", age, "err", err)
+		return
+	}
+	if err := t.st.SetTollgateMessage(ctx, req.ID, ch, ts); err != nil {
+		log.Error("record tollgate approval message", "err", err)
+		return
+	}
+	log.Info("posted the tollgate approval message after its first post failed", "age", age)
 }
 
 // retry re-applies the effects of an unsettled decision older than the

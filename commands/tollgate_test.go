@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -98,6 +99,13 @@ type recorder struct {
 	seq     int
 	posts   []post
 	updates []update
+	down    bool // Slack is failing: posts return an error
+}
+
+func (r *recorder) setDown(down bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down = down
 }
 
 type post struct {
@@ -113,6 +121,9 @@ type update struct {
 func (r *recorder) Post(_ context.Context, to string, rep commands.Reply) (string, string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.down {
+		return "", "", errors.New("slack: 503 service unavailable")
+	}
 	r.seq++
 	ts := fmt.Sprintf("1764244800.%06d", r.seq)
 	r.posts = append(r.posts, post{To: to, TS: ts, Reply: rep})
@@ -853,5 +864,58 @@ func TestTollgateVotesAreAuditedOnceWithSubMillisecondClock(t *testing.T) {
 	want := []string{"tollgate.request", "tollgate.vote", "tollgate.vote", "tollgate.decision", "stage.change"}
 	if diff := cmp.Diff(want, f.actions("payroll")); diff != "" {
 		t.Errorf("audit actions (-want +got):\n%s", diff)
+	}
+}
+
+// The approval message of a request opened while Slack was failing is
+// posted by Reconcile after the grace period, once across replicas, and
+// is the message the decision then updates.
+func TestTollgateApprovalMessageIsPostedAfterSlackFailed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.notes.setDown(true)
+	id := f.open(as("lee"), "payroll", "transition")
+	f.notes.setDown(false)
+	if n := len(f.notes.postsTo("C0BOARD")); n != 0 {
+		t.Fatalf("%d approval messages while Slack was down", n)
+	}
+	// A vote by command meanwhile.
+	f.vote(as("dana"), id, true, "")
+	if _, err := f.flow.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.notes.postsTo("C0BOARD")); n != 0 {
+		t.Fatalf("%d approval messages within the grace period, want 0", n)
+	}
+	f.clock.Add(2 * time.Minute)
+	var wg sync.WaitGroup
+	for range 4 { // replicas reconciling at once
+		wg.Go(func() {
+			if _, err := f.flow.Reconcile(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	posts := f.notes.postsTo("C0BOARD")
+	if len(posts) != 1 {
+		t.Fatalf("%d approval messages after the grace period, want 1", len(posts))
+	}
+	if text := plain(posts[0].Reply); !strings.Contains(text, "Tollgate "+id) {
+		t.Errorf("approval message lacks the request:\n%s", text)
+	}
+	if len(posts[0].Reply.Actions) != 2 {
+		t.Errorf("approval message buttons = %+v", posts[0].Reply.Actions)
+	}
+	f.clock.Add(10 * time.Minute)
+	if _, err := f.flow.Reconcile(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.notes.postsTo("C0BOARD")); n != 1 {
+		t.Errorf("%d approval messages once one was posted, want 1", n)
+	}
+	f.vote(as("sam"), id, true, "")
+	if ups := f.notes.updatesOf("C0BOARD", posts[0].TS); len(ups) != 1 {
+		t.Errorf("%d updates of the reposted message on the decision, want 1", len(ups))
 	}
 }
