@@ -63,7 +63,7 @@ type Options struct {
 // delivery, the connection going back to read Slack's next request and
 // whatever else shares the machine: measured at 200 requests/s on two
 // cores, the ack p50 was 1.34–1.44× a bare handler's with no head start and
-// 1.09–1.16× with 0.5 ms. Half a millisecond is nothing beside Slack's own
+// 1.12–1.20× with 0.5 ms. Half a millisecond is nothing beside Slack's own
 // round trips to the response_url.
 const DefaultHeadStart = 500 * time.Microsecond
 
@@ -299,9 +299,9 @@ func busyText(err error) string {
 // reserve takes a slot in the pool for fn and returns what starts it. The
 // request handlers write (and flush) their acknowledgement between the two,
 // and the work waits out the head start, so the acknowledgement never
-// waits for the CPU its own work takes. The
-// returned start must be called exactly once. ctx is the request's: the
-// work logs under its ID, but runs detached from it (s.base, s.timeout).
+// waits for the CPU its own work takes. The returned start must be called
+// exactly once. ctx is the request's: the work logs under its ID, but runs
+// detached from it (s.base, s.timeout).
 func (s *Server) reserve(ctx context.Context, kind string, fn func(ctx context.Context)) (start func(), err error) {
 	s.mu.Lock()
 	if s.closed {
