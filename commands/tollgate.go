@@ -23,6 +23,7 @@ type TollgateStore interface {
 	OpenTollgateRequest(ctx context.Context, req *domain.TollgateRequest) error
 	TollgateRequest(ctx context.Context, id string) (*domain.TollgateRequest, error)
 	SetTollgateMessage(ctx context.Context, id, channel, ts string) error
+	SetTollgateLinePending(ctx context.Context, id string, pending bool) error
 	OpenTollgateRequests(ctx context.Context) ([]domain.TollgateRequest, error)
 	UnsettledTollgateRequests(ctx context.Context) ([]domain.TollgateRequest, error)
 	CloseTollgateRequest(ctx context.Context, req *domain.TollgateRequest, status string, at time.Time) error
@@ -242,10 +243,11 @@ func (t *Tollgates) request(ctx context.Context, c Caller, args []string) (Reply
 		}
 	}
 	if svc.Channel != "" && svc.Channel != board.Channel {
-		line := Reply{InChannel: true, Text: fmt.Sprintf("%s asked %s to move %s from %s to %s (tollgate request %s).",
-			Person(snap, requester.Name), boardLabel(board), svc.Label(), req.From, req.To, req.ID)}
-		if _, _, err := t.n.Post(ctx, svc.Channel, line); err != nil {
-			t.log(ctx).Warn("post tollgate request to service channel", "request", req.ID, "service_channel", svc.Channel, "err", err)
+		if _, _, err := t.n.Post(ctx, svc.Channel, requestLine(snap, svc, board, req)); err != nil {
+			t.log(ctx).Warn("post tollgate request to service channel; Reconcile will try again", "request", req.ID, "service_channel", svc.Channel, "err", err)
+			if err := t.st.SetTollgateLinePending(ctx, req.ID, true); err != nil {
+				t.log(ctx).Error("record tollgate channel line", "request", req.ID, "err", err)
+			}
 		}
 	}
 
@@ -344,4 +346,10 @@ func resolveExact(snap *domain.Snapshot, ref string) (*domain.Service, error) {
 		}
 	}
 	return nil, notFound(snap, ref)
+}
+
+// requestLine tells a service's channel that a tollgate was requested.
+func requestLine(snap *domain.Snapshot, svc *domain.Service, board *domain.Board, req *domain.TollgateRequest) Reply {
+	return Reply{InChannel: true, Text: fmt.Sprintf("%s asked %s to move %s from %s to %s (tollgate request %s).",
+		Person(snap, req.Requester), boardLabel(board), svc.Label(), req.From, req.To, req.ID)}
 }

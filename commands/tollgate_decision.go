@@ -283,6 +283,7 @@ func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
 			out, n := domain.Decide(vs, req.Quorum)
 			if out == domain.Pending {
 				t.repost(ctx, snap, req)
+				t.reannounce(ctx, snap, req)
 				continue
 			}
 			if t.e.now().Sub(vs[n-1].At) < t.grace {
@@ -339,6 +340,35 @@ func (t *Tollgates) repost(ctx context.Context, snap *domain.Snapshot, req *doma
 		return
 	}
 	log.Info("posted the tollgate approval message after its first post failed", "age", age)
+}
+
+// reannounce posts the service channel's line about an open request whose
+// first post failed, as repost does for the approval message.
+func (t *Tollgates) reannounce(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest) {
+	age := t.e.now().Sub(req.OpenedAt)
+	if !req.LinePending || age < t.grace || age > t.giveUp {
+		return
+	}
+	svc, ok := snap.Services[req.Service]
+	board, bok := snap.Boards[req.Board]
+	if !ok || !bok || svc.Channel == "" {
+		return
+	}
+	log := t.log(ctx).With("request", req.ID, "service_channel", svc.Channel)
+	claimed, err := t.st.ClaimTollgateStep(ctx, req.ID, fmt.Sprintf("line-%d", int64(age/t.grace)))
+	if err != nil || !claimed {
+		if err != nil {
+			log.Error("claim tollgate line", "err", err)
+		}
+		return
+	}
+	if _, _, err := t.n.Post(ctx, svc.Channel, requestLine(snap, svc, board, req)); err != nil {
+		log.Warn("post tollgate request to service channel again", "age", age, "err", err)
+		return
+	}
+	if err := t.st.SetTollgateLinePending(ctx, req.ID, false); err != nil {
+		log.Error("record tollgate channel line", "err", err)
+	}
 }
 
 // retry re-applies the effects of an unsettled decision older than the

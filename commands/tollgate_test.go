@@ -867,9 +867,9 @@ func TestTollgateVotesAreAuditedOnceWithSubMillisecondClock(t *testing.T) {
 	}
 }
 
-// The approval message of a request opened while Slack was failing is
-// posted by Reconcile after the grace period, once across replicas, and
-// is the message the decision then updates.
+// The approval message (and the service channel's line) of a request
+// opened while Slack was failing are posted by Reconcile after the grace
+// period, once across replicas; the decision then updates that message.
 func TestTollgateApprovalMessageIsPostedAfterSlackFailed(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -901,6 +901,10 @@ func TestTollgateApprovalMessageIsPostedAfterSlackFailed(t *testing.T) {
 	if len(posts) != 1 {
 		t.Fatalf("%d approval messages after the grace period, want 1", len(posts))
 	}
+	// The service channel's line too.
+	if lines := f.notes.postsTo("C0PAYROLL"); len(lines) != 1 || !strings.Contains(lines[0].Reply.Text, "asked the Design Authority to move Payroll from design to transition") {
+		t.Errorf("service channel lines after the grace period = %+v, want the request's line once", lines)
+	}
 	if text := plain(posts[0].Reply); !strings.Contains(text, "Tollgate "+id) {
 		t.Errorf("approval message lacks the request:\n%s", text)
 	}
@@ -913,6 +917,9 @@ func TestTollgateApprovalMessageIsPostedAfterSlackFailed(t *testing.T) {
 	}
 	if n := len(f.notes.postsTo("C0BOARD")); n != 1 {
 		t.Errorf("%d approval messages once one was posted, want 1", n)
+	}
+	if n := len(f.notes.postsTo("C0PAYROLL")); n != 1 {
+		t.Errorf("%d service channel lines once one was posted, want 1", n)
 	}
 	f.vote(as("sam"), id, true, "")
 	if ups := f.notes.updatesOf("C0BOARD", posts[0].TS); len(ups) != 1 {

@@ -31,6 +31,10 @@ type TollgateRequest struct {
 	Channel   string `bson:"channel,omitempty" json:"channel,omitempty"`
 	MessageTS string `bson:"messageTs,omitempty" json:"messageTs,omitempty"`
 
+	// LinePending says the service channel's line about the request
+	// could not be posted when it was opened; Reconcile posts it.
+	LinePending bool `bson:"linePending,omitempty" json:"linePending,omitempty"`
+
 	DecidedAt time.Time `bson:"decidedAt,omitempty" json:"decidedAt,omitempty"`
 	Reminded  time.Time `bson:"reminded,omitempty" json:"reminded,omitempty"`
 }

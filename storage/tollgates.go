@@ -178,6 +178,17 @@ func (s *Store) SetTollgateMessage(ctx context.Context, id, channel, ts string) 
 	return nil
 }
 
+// SetTollgateLinePending records whether the service channel's line about
+// a request is still to be posted.
+func (s *Store) SetTollgateLinePending(ctx context.Context, id string, pending bool) error {
+	_, err := s.db.Collection(colTollgateRequests).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "linePending", Value: pending}}}})
+	if err != nil {
+		return fmt.Errorf("record tollgate channel line: %w", unavailable(err))
+	}
+	return nil
+}
+
 // SetTollgateReminded records when approvers were last nudged.
 func (s *Store) SetTollgateReminded(ctx context.Context, id string, at time.Time) error {
 	_, err := s.db.Collection(colTollgateRequests).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
