@@ -282,8 +282,7 @@ func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
 			vs := votes[req.ID]
 			out, n := domain.Decide(vs, req.Quorum)
 			if out == domain.Pending {
-				t.repost(ctx, snap, req)
-				t.reannounce(ctx, snap, req)
+				t.announce(ctx, snap, req)
 				continue
 			}
 			if t.e.now().Sub(vs[n-1].At) < t.grace {
@@ -305,69 +304,50 @@ func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
 	return settled, nil
 }
 
-// repost posts the approval message of an open request whose first post
-// failed (Slack down when it was opened): without it the board would not
-// know there is anything to vote on. One replica per grace window tries,
-// under a lease, until the request is decided or GiveUp has passed. A post
+// announce posts what could not be posted when an open request was
+// opened (Slack failing then): the approval message, without which the
+// board would not know there is anything to vote on, and the service
+// channel's line. One replica per grace window tries, under one lease for
+// both (the embedded store loses one of two concurrent updates of the same
+// document), until the request is decided or GiveUp has passed. A post
 // that failed with a server error may have arrived after all; then the
 // board sees the message twice, and only this one is updated on the
 // decision, which beats never seeing it.
-func (t *Tollgates) repost(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest) {
-	board, ok := snap.Boards[req.Board]
-	age := t.e.now().Sub(req.OpenedAt)
-	if req.MessageTS != "" || !ok || board.Channel == "" || age < t.grace || age > t.giveUp {
-		return
-	}
-	svc, ok := snap.Services[req.Service]
-	if !ok {
-		return
-	}
-	log := t.log(ctx).With("request", req.ID, "board_channel", board.Channel)
-	claimed, err := t.st.ClaimTollgateStep(ctx, req.ID, fmt.Sprintf("post-%d", int64(age/t.grace)))
-	if err != nil || !claimed {
-		if err != nil {
-			log.Error("claim tollgate repost", "err", err)
-		}
-		return
-	}
-	ch, ts, err := t.n.Post(ctx, board.Channel, t.approvalMessage(snap, svc, req, nil, nil))
-	if err != nil {
-		log.Warn("post tollgate approval message again", "age", age, "err", err)
-		return
-	}
-	if err := t.st.SetTollgateMessage(ctx, req.ID, ch, ts); err != nil {
-		log.Error("record tollgate approval message", "err", err)
-		return
-	}
-	log.Info("posted the tollgate approval message after its first post failed", "age", age)
-}
-
-// reannounce posts the service channel's line about an open request whose
-// first post failed, as repost does for the approval message.
-func (t *Tollgates) reannounce(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest) {
-	age := t.e.now().Sub(req.OpenedAt)
-	if !req.LinePending || age < t.grace || age > t.giveUp {
-		return
-	}
-	svc, ok := snap.Services[req.Service]
+func (t *Tollgates) announce(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest) {
 	board, bok := snap.Boards[req.Board]
-	if !ok || !bok || svc.Channel == "" {
+	svc, sok := snap.Services[req.Service]
+	age := t.e.now().Sub(req.OpenedAt)
+	if !bok || !sok || age < t.grace || age > t.giveUp {
 		return
 	}
-	log := t.log(ctx).With("request", req.ID, "service_channel", svc.Channel)
-	claimed, err := t.st.ClaimTollgateStep(ctx, req.ID, fmt.Sprintf("line-%d", int64(age/t.grace)))
+	message := req.MessageTS == "" && board.Channel != ""
+	line := req.LinePending && svc.Channel != ""
+	if !message && !line {
+		return
+	}
+	log := t.log(ctx).With("request", req.ID)
+	claimed, err := t.st.ClaimTollgateStep(ctx, req.ID, fmt.Sprintf("announce-%d", int64(age/t.grace)))
 	if err != nil || !claimed {
 		if err != nil {
-			log.Error("claim tollgate line", "err", err)
+			log.Error("claim tollgate announcement", "err", err)
 		}
 		return
 	}
-	if _, _, err := t.n.Post(ctx, svc.Channel, requestLine(snap, svc, board, req)); err != nil {
-		log.Warn("post tollgate request to service channel again", "age", age, "err", err)
-		return
+	if message {
+		if ch, ts, err := t.n.Post(ctx, board.Channel, t.approvalMessage(snap, svc, req, nil, nil)); err != nil {
+			log.Warn("post tollgate approval message again", "board_channel", board.Channel, "age", age, "err", err)
+		} else if err := t.st.SetTollgateMessage(ctx, req.ID, ch, ts); err != nil {
+			log.Error("record tollgate approval message", "board_channel", board.Channel, "err", err)
+		} else {
+			log.Info("posted the tollgate approval message after its first post failed", "board_channel", board.Channel, "age", age)
+		}
 	}
-	if err := t.st.SetTollgateLinePending(ctx, req.ID, false); err != nil {
-		log.Error("record tollgate channel line", "err", err)
+	if line {
+		if _, _, err := t.n.Post(ctx, svc.Channel, requestLine(snap, svc, board, req)); err != nil {
+			log.Warn("post tollgate request to service channel again", "service_channel", svc.Channel, "age", age, "err", err)
+		} else if err := t.st.SetTollgateLinePending(ctx, req.ID, false); err != nil {
+			log.Error("record tollgate channel line", "service_channel", svc.Channel, "err", err)
+		}
 	}
 }
 
