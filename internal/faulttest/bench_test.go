@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -58,47 +57,15 @@ func TestBenchSustainedRate(t *testing.T) {
 		"ITSPM_LOG_LEVEL=error",
 		"ITSPM_TIMEZONE=UTC",
 	}
-	demo := exec.Command(itspm, "chat", "--demo")
-	demo.Dir, demo.Env, demo.Stdin = dir, env, strings.NewReader("")
-	if out, err := demo.CombinedOutput(); err != nil {
-		t.Fatalf("itspm chat --demo: %v\n%s", err, out)
-	}
-	logs := &lockedBuffer{}
-	serve := exec.Command(itspm, "serve")
-	serve.Dir, serve.Env, serve.Stdout, serve.Stderr = dir, env, logs, logs
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var exitErr error
-	go func() {
-		exitErr = serve.Wait()
-		close(exited)
-	}()
-	defer func() {
-		_ = serve.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(60 * time.Second):
-			_ = serve.Process.Kill()
-			<-exited
-		}
-	}()
-	waitFor(t, 60*time.Second, "itspm serve to answer /healthz", func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("itspm serve exited: %v\n%s", exitErr, logs.String())
-		default:
-		}
-		return get("http://"+addr+"/healthz") == 200
-	})
+	serve := startServe(t, itspm, dir, env, "http://"+addr)
+	defer func() { _ = serve.stop(60 * time.Second) }()
 
 	mix := "commands=8,events=1,interactions=1" // itspm-load's default
 	if m := os.Getenv("ITSPM_BENCH_MIX"); m != "" {
 		mix = m
 	}
 	itspmRate, itspmSteps := findRate(t, load, "http://"+addr, mix)
-	rss := peakRSS(serve.Process.Pid)
+	rss := peakRSS(serve.cmd.Process.Pid)
 
 	// The baseline: a bare handler behind the same load generator. Events
 	// only: they expect no answer on a response_url, which a bare handler

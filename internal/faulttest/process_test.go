@@ -52,41 +52,8 @@ func TestServeProcessSurvivesStoreOutage(t *testing.T) {
 		"ITSPM_LOG_LEVEL=warn",
 		"ITSPM_TIMEZONE=UTC",
 	}
-	demo := exec.Command(itspm, "chat", "--demo")
-	demo.Dir, demo.Env, demo.Stdin = dir, env, strings.NewReader("")
-	if out, err := demo.CombinedOutput(); err != nil {
-		t.Fatalf("itspm chat --demo: %v\n%s", err, out)
-	}
-
-	logs := &lockedBuffer{}
-	serve := exec.Command(itspm, "serve")
-	serve.Dir, serve.Env, serve.Stdout, serve.Stderr = dir, env, logs, logs
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var exitErr error
-	go func() {
-		exitErr = serve.Wait()
-		close(exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			_ = serve.Process.Kill()
-			<-exited
-		}
-	})
-	alive := func() {
-		t.Helper()
-		select {
-		case <-exited:
-			t.Fatalf("itspm serve exited: %v\n%s", exitErr, logs.String())
-		default:
-		}
-	}
-	waitFor(t, 60*time.Second, "/healthz", func() bool { alive(); return get(base+"/healthz") == 200 })
+	p := startServe(t, itspm, dir, env, base)
+	alive := func() { t.Helper(); p.alive(t) }
 
 	ask := func(name string) (ack, string) {
 		t.Helper()
@@ -138,16 +105,8 @@ func TestServeProcessSurvivesStoreOutage(t *testing.T) {
 		t.Errorf("after the outage: %s", body)
 	}
 
-	if err := serve.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-exited:
-		if exitErr != nil {
-			t.Errorf("serve after SIGTERM: %v\n%s", exitErr, logs.String())
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatalf("serve still running 60 s after SIGTERM\n%s", logs.String())
+	if err := p.stop(60 * time.Second); err != nil {
+		t.Errorf("serve after SIGTERM: %v\n%s", err, p.logs.String())
 	}
 	t.Logf("FAULT store stopped under the itspm serve process: acks max %v; answers \"catalog unavailable\" in %v; /readyz 503 after %v, 200 again %v after the store returned; same process throughout, exit 0 on SIGTERM",
 		percentile(acks, 100).Round(time.Millisecond), answeredIn, readyDown.Round(time.Millisecond), readyUp.Round(time.Millisecond))
@@ -169,4 +128,69 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// serveProcess is the `itspm serve` binary running as its own process.
+type serveProcess struct {
+	cmd    *exec.Cmd
+	logs   *lockedBuffer // its stdout and stderr
+	exited chan struct{}
+	err    error // how it exited, once exited is closed
+}
+
+// startServe imports the demo catalog into the store env names (`itspm
+// chat --demo`), starts `itspm serve` and waits for base+"/healthz". The
+// process is killed at the end of the test if it is still running.
+func startServe(t *testing.T, itspm, dir string, env []string, base string) *serveProcess {
+	t.Helper()
+	demo := exec.Command(itspm, "chat", "--demo")
+	demo.Dir, demo.Env, demo.Stdin = dir, env, strings.NewReader("")
+	if out, err := demo.CombinedOutput(); err != nil {
+		t.Fatalf("itspm chat --demo: %v\n%s", err, out)
+	}
+	p := &serveProcess{cmd: exec.Command(itspm, "serve"), logs: &lockedBuffer{}, exited: make(chan struct{})}
+	p.cmd.Dir, p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = dir, env, p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	waitFor(t, 60*time.Second, "itspm serve to answer /healthz", func() bool { p.alive(t); return get(base+"/healthz") == 200 })
+	return p
+}
+
+// alive fails the test if the process has exited.
+func (p *serveProcess) alive(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.exited:
+		t.Fatalf("itspm serve exited: %v\n%s", p.err, p.logs.String())
+	default:
+	}
+}
+
+// stop sends SIGTERM and returns how the process exited, killing it when
+// it is still running after timeout.
+func (p *serveProcess) stop(timeout time.Duration) error {
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case <-p.exited:
+		return p.err
+	case <-time.After(timeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("still running %v after SIGTERM", timeout)
+	}
 }
