@@ -15,25 +15,13 @@ import (
 
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/internal/testclock"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
 )
 
 // tgNow is the tests' "now": 2026-11-27 12:00 UTC.
 var tgNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // bigBoard is the number of members of the race tests' board.
 const bigBoard = 48
@@ -174,14 +162,14 @@ type fixture struct {
 	e     *commands.Engine
 	flow  *commands.Tollgates
 	notes *recorder
-	clock *clock
+	clock *testclock.Clock
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	c := &clock{now: tgNow}
+	c := testclock.New(tgNow)
 	st := storetest.NewNamed(t, storetest.DatabaseName(t), c.Now)
 	cat := tollgateCatalog()
 	if probs := cat.Validate(); len(probs) > 0 {

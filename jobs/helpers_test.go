@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/itspm/itspm/commands"
+	"github.com/itspm/itspm/internal/testclock"
 	"github.com/itspm/itspm/storage"
 )
 
@@ -18,30 +19,9 @@ import (
 var _ Store = (*storage.Store)(nil)
 
 // clock is a settable clock shared by the instances of a test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = testclock.Clock
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock(t time.Time) *clock { return testclock.New(t) }
 
 // never is an After that does not fire: loops under test wake only when
 // stopped or kicked.

@@ -25,6 +25,7 @@ import (
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/internal/fakeslack"
 	"github.com/itspm/itspm/internal/faultproxy"
+	"github.com/itspm/itspm/internal/testclock"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
 )
@@ -268,25 +269,11 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[min(i, len(s)-1)]
 }
 
-// clock is a settable clock shared by replicas.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is a settable clock shared by replicas, which also stands in for
+// the bot's sleeps and the scheduler's timers.
+type clock struct{ *testclock.Clock }
 
-func newClock(t time.Time) *clock { return &clock{t: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock(t time.Time) *clock { return &clock{testclock.New(t)} }
 
 // sleep advances the clock instead of waiting (Retry-After, backoff).
 func (c *clock) sleep(ctx context.Context, d time.Duration) error {
