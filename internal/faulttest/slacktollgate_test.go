@@ -83,16 +83,7 @@ func outcome(t *testing.T, st *storage.Store, fs *fakeslack.Server) tollgateOutc
 // one line.
 func TestSlackFaultsTollgateNotifications(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock(tgStart)
-	st := storetest.NewNamed(t, storetest.DatabaseName(t), clk.Now)
-	loadSample(t, st)
-	fs := newSlack(t)
-	hold := &holdTransport{base: http.DefaultTransport}
-	r := newReplica(t, st, fs, replicaOptions{
-		now: clk.Now, grace: tgGrace,
-		sender:      bot.SenderOptions{Sleep: clk.sleep, Now: clk.Now},
-		slackClient: &http.Client{Timeout: slackTimeout, Transport: hold},
-	})
+	clk, st, fs, hold, r := slackFaultReplica(t)
 
 	// The approval message is rate limited once: the sender waits and
 	// posts it.
@@ -157,16 +148,7 @@ func TestSlackFaultsTollgateNotifications(t *testing.T) {
 // once and the reposted message is updated.
 func TestSlackFaultsTollgateRequest(t *testing.T) {
 	ctx := context.Background()
-	clk := newClock(tgStart)
-	st := storetest.NewNamed(t, storetest.DatabaseName(t), clk.Now)
-	loadSample(t, st)
-	fs := newSlack(t)
-	hold := &holdTransport{base: http.DefaultTransport}
-	r := newReplica(t, st, fs, replicaOptions{
-		now: clk.Now, grace: tgGrace,
-		sender:      bot.SenderOptions{Sleep: clk.sleep, Now: clk.Now},
-		slackClient: &http.Client{Timeout: slackTimeout, Transport: hold},
-	})
+	clk, st, fs, hold, r := slackFaultReplica(t)
 	fs.FailNext("chat.postMessage", 1, fakeslack.ServerError{Status: 503})
 	hold.setHold(func(r *http.Request) bool {
 		return strings.HasSuffix(r.URL.Path, "/chat.postMessage") && formValue(r, "channel") == "C0WIFI"
@@ -209,4 +191,22 @@ func TestSlackFaultsTollgateRequest(t *testing.T) {
 		t.Errorf("outcome %+v, want %+v", got, want)
 	}
 	t.Logf("FAULT slack 503/timeout on a new tollgate request: requester told; after the %v grace period Reconcile posted %+v; decided by command once: %+v", tgGrace, reposted, got)
+}
+
+// slackFaultReplica is one replica on the sample catalog with a test
+// clock (the sender's sleeps advance it) and a Slack client whose calls
+// the returned transport can hold until they time out.
+func slackFaultReplica(t *testing.T) (*clock, *storage.Store, *fakeslack.Server, *holdTransport, *replica) {
+	t.Helper()
+	clk := newClock(tgStart)
+	st := storetest.NewNamed(t, storetest.DatabaseName(t), clk.Now)
+	loadSample(t, st)
+	fs := newSlack(t)
+	hold := &holdTransport{base: http.DefaultTransport}
+	r := newReplica(t, st, fs, replicaOptions{
+		now: clk.Now, grace: tgGrace,
+		sender:      bot.SenderOptions{Sleep: clk.sleep, Now: clk.Now},
+		slackClient: &http.Client{Timeout: slackTimeout, Transport: hold},
+	})
+	return clk, st, fs, hold, r
 }
