@@ -317,13 +317,15 @@ func (s *Server) reserve(ctx context.Context, kind string, fn func(ctx context.C
 	}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	w := s.newWork(ctx, kind)
-	work := func() {
-		defer s.wg.Done()
-		defer func() { <-s.sem }()
-		s.run(w, fn)
-	}
 	return func() {
+		// After the ack: the work's logger (a copy of the request's
+		// attributes) is made here, still on the request's goroutine.
+		w := s.newWork(ctx, kind)
+		work := func() {
+			defer s.wg.Done()
+			defer func() { <-s.sem }()
+			s.run(w, fn)
+		}
 		if s.head > 0 {
 			time.AfterFunc(s.head, work)
 			return
