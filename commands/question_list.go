@@ -516,16 +516,7 @@ func (e *Engine) roadmapList(snap *domain.Snapshot, q *question, f listFilters) 
 	for _, r := range rows {
 		lines = append(lines, e.itemLine(r.s, r.it, true))
 	}
-	var cond []string
-	if q.per != nil {
-		cond = append(cond, "due "+q.per.String())
-	}
-	if overdue {
-		cond = append(cond, "overdue")
-	}
-	if len(statuses) > 0 {
-		cond = append(cond, "with status "+strings.Join(statuses, " or "))
-	}
+	cond := roadmapConditions(q, overdue, statuses)
 	for _, c := range e.criteria(snap, f) {
 		cond = append(cond, "of services that "+c)
 	}

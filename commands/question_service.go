@@ -619,6 +619,22 @@ func askedStatuses(q *question) []string {
 	return out
 }
 
+// roadmapConditions describes which roadmap items a question asked for:
+// "due this month", "overdue", "with status planned or at-risk".
+func roadmapConditions(q *question, overdue bool, statuses []string) []string {
+	var cond []string
+	if q.per != nil {
+		cond = append(cond, "due "+q.per.String())
+	}
+	if overdue {
+		cond = append(cond, "overdue")
+	}
+	if len(statuses) > 0 {
+		cond = append(cond, "with status "+strings.Join(statuses, " or "))
+	}
+	return cond
+}
+
 func overdueWord(q *question) bool {
 	return has(q.ws, "overdue", "late", "behind", "slipped", "slipping", "missed", "outstanding", "lapsed", "expired")
 }
@@ -668,16 +684,7 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 		lines = append(lines, e.itemLine(s, it, false))
 	}
 	what := "roadmap item"
-	var cond []string
-	if q.per != nil {
-		cond = append(cond, "due "+q.per.String())
-	}
-	if overdue {
-		cond = append(cond, "overdue")
-	}
-	if len(statuses) > 0 {
-		cond = append(cond, "with status "+strings.Join(statuses, " or "))
-	}
+	cond := roadmapConditions(q, overdue, statuses)
 	r := Reply{Title: "Roadmap of " + s.Label(), Actions: []Action{{Label: "Full roadmap", Command: "roadmap " + s.Name}}}
 	if len(lines) > 0 {
 		r.Sections = []Section{{Lines: lines}}
