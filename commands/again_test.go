@@ -34,10 +34,23 @@ func TestAgainMarksOnlyReadOnlyAnswers(t *testing.T) {
 			}
 		})
 	}
+	// A model's answer may differ when asked again: it is not paged.
+	e.SetAsker(askerFunc(func(context.Context, Caller, string) (Reply, error) {
+		return Reply{Title: "Answer", Text: "Lee Chen owns Payroll."}, nil
+	}))
+	if r, err := e.Handle(context.Background(), admin, "who owns payroll?"); err != nil || r.Again != "" || r.Text != "Lee Chen owns Payroll." {
+		t.Errorf("model answer: Again %q, text %q, err %v; want the model's answer without Again", r.Again, r.Text, err)
+	}
 	for _, text := range []string{"tollgate payroll improve", "approve TG-payroll-1", "reject TG-payroll-1 no", "withdraw TG-payroll-1", "dr payroll RECORD fail"} {
 		f := strings.Fields(text)
 		if readOnly(strings.ToLower(f[0]), f[1:]) {
 			t.Errorf("readOnly(%q) = true; it writes", text)
 		}
 	}
+}
+
+type askerFunc func(ctx context.Context, c Caller, question string) (Reply, error)
+
+func (f askerFunc) Ask(ctx context.Context, c Caller, question string) (Reply, error) {
+	return f(ctx, c, question)
 }

@@ -194,8 +194,7 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	verb := strings.ToLower(strings.TrimLeftFunc(fields[0], func(r rune) bool { return r == '/' }))
 	cmd, ok := lookupCommand(verb)
 	if !ok {
-		r, err := e.question(ctx, c, text)
-		return again(r, text), err
+		return e.question(ctx, c, text)
 	}
 	snap, err := e.store.Snapshot(ctx)
 	if err != nil {
@@ -205,8 +204,7 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	raw := strings.TrimSpace(text[len(fields[0]):])
 	r, err := cmd.run(e, ctx, &request{verb: verb, caller: c, snap: snap, args: fields[1:], raw: raw})
 	if err != nil && asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
-		r, err := e.question(ctx, c, text)
-		return again(r, text), err
+		return e.question(ctx, c, text)
 	}
 	if readOnly(verb, fields[1:]) {
 		r = again(r, text)
@@ -224,7 +222,7 @@ func again(r Reply, text string) Reply {
 }
 
 // readOnly reports whether a command only reads, so that running it again
-// for another page of its answer changes nothing. Questions only read.
+// for another page of its answer changes nothing (questions: see question).
 func readOnly(verb string, args []string) bool {
 	switch verb {
 	case "tollgate", "approve", "reject", "withdraw":

@@ -13,7 +13,9 @@ import (
 // question answers anything that is not a command. A request to change
 // something is answered with the command to use, before any LLM sees it;
 // then the LLM when one is configured, falling back to the built-in parser
-// on any error (timeout, rate limit, bad tool call …).
+// on any error (timeout, rate limit, bad tool call …). The built-in
+// parser's answers can be paged by asking again (Reply.Again); a model's
+// answer, which asking again may change, cannot.
 func (e *Engine) question(ctx context.Context, c Caller, text string) (Reply, error) {
 	snap, err := e.store.Snapshot(ctx)
 	if err != nil {
@@ -24,7 +26,7 @@ func (e *Engine) question(ctx context.Context, c Caller, text string) (Reply, er
 		if e.asker != nil {
 			metrics.LLMRequests.WithLabelValues("refused").Inc()
 		}
-		return e.Answer(snap, c, text), nil
+		return again(e.Answer(snap, c, text), text), nil
 	}
 	if e.asker != nil {
 		r, err := e.asker.Ask(ctx, c, text)
@@ -33,7 +35,7 @@ func (e *Engine) question(ctx context.Context, c Caller, text string) (Reply, er
 		}
 		e.log(ctx).Warn("LLM answer failed; using the built-in parser", "err", err)
 	}
-	return e.Answer(snap, c, text), nil
+	return again(e.Answer(snap, c, text), text), nil
 }
 
 // readVerbs are the commands whose failure to find a service may just mean
