@@ -914,3 +914,41 @@ func TestTollgateApprovalMessageIsPostedAfterSlackFailed(t *testing.T) {
 		t.Errorf("%d updates of the reposted message on the decision, want 1", len(ups))
 	}
 }
+
+// On the embedded store a concurrent update of a request (the reminders
+// job marking it reminded as a vote closes it) can bring back "open" over
+// the decided status. Reconcile settles it again without repeating any
+// effect.
+func TestTollgateReconcileSettlesARequestReopenedByALostUpdate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.open(as("lee"), "payroll", "transition")
+	f.vote(as("dana"), id, true, "")
+	f.vote(as("sam"), id, true, "")
+	posts, updates := f.notes.counts()
+	trail := f.actions("payroll")
+	req, err := f.st.TollgateRequest(ctx, id)
+	if err != nil || req.Status != domain.RequestApproved {
+		t.Fatalf("request after the decision: %+v, %v", req, err)
+	}
+	// The lost update: the status is "open" again.
+	if err := f.st.CloseTollgateRequest(ctx, req, domain.RequestOpen, req.DecidedAt); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(2 * time.Minute)
+	if n, err := f.flow.Reconcile(ctx); err != nil || n != 1 {
+		t.Fatalf("Reconcile = %d, %v; want the request settled again", n, err)
+	}
+	if req, err := f.st.TollgateRequest(ctx, id); err != nil || req.Status != domain.RequestApproved {
+		t.Errorf("request after Reconcile: %+v, %v; want approved", req, err)
+	}
+	if p, u := f.notes.counts(); p != posts || u != updates {
+		t.Errorf("Slack posts/updates %d/%d after Reconcile, want %d/%d (nothing repeated)", p, u, posts, updates)
+	}
+	if diff := cmp.Diff(trail, f.actions("payroll")); diff != "" {
+		t.Errorf("audit trail changed (-before +after):\n%s", diff)
+	}
+	if got := f.service("payroll").Stage; got != domain.StageTransition {
+		t.Errorf("stage %s, want transition", got)
+	}
+}
