@@ -200,8 +200,14 @@ func (s *Store) History(ctx context.Context, service string, limit int) ([]domai
 // the difference and announces it. It is for single-service edits such as a
 // stage change or a recorded DR test; callers make those happen once.
 func (s *Store) UpdateService(ctx context.Context, name string, entry domain.AuditEntry, change func(*domain.Service) error) (*domain.Service, error) {
+	// One writer at a time: see lock.go.
+	unlock, err := s.lock(ctx, "service/"+name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var cur domain.Service
-	err := s.db.Collection(colServices).FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&cur)
+	err = s.db.Collection(colServices).FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&cur)
 	if err == mongo.ErrNoDocuments {
 		return nil, domain.Errorf(domain.NotFound, "There is no service %q.", name)
 	}
