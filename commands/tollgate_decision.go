@@ -308,8 +308,7 @@ func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
 // opened (Slack failing then): the approval message, without which the
 // board would not know there is anything to vote on, and the service
 // channel's line. One replica per grace window tries, under one lease for
-// both (the embedded store loses one of two concurrent updates of the same
-// document), until the request is decided or GiveUp has passed. A post
+// both, until the request is decided or GiveUp has passed. A post
 // that failed with a server error may have arrived after all; then the
 // board sees the message twice, and only this one is updated on the
 // decision, which beats never seeing it.

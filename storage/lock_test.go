@@ -87,3 +87,60 @@ func TestWriteLockOfADeadReplicaIsTakenOver(t *testing.T) {
 		})
 	}
 }
+
+// Replicas recording different things about one tollgate request at once
+// (its message, its line, a reminder, its closing) keep all of them.
+func TestConcurrentTollgateRequestUpdatesAreNotLost(t *testing.T) {
+	ctx := context.Background()
+	name := storetest.DatabaseName(t)
+	a, b := storetest.NewNamed(t, name, nil), storetest.NewNamed(t, name, nil)
+	if _, err := a.Apply(ctx, smallCatalog(), "tester", "test"); err != nil {
+		t.Fatal(err)
+	}
+	req := &domain.TollgateRequest{Service: "identity", Gate: "g", From: domain.StageDesign, To: domain.StageTransition, Board: "b", Quorum: 1, Requester: "lee", OpenedAt: time.Now().UTC()}
+	if err := a.OpenTollgateRequest(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for round := range 5 {
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			if err := a.SetTollgateMessage(ctx, req.ID, "C0BOARD", fmt.Sprint("1764244800.00000", round)); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			if err := b.SetTollgateLinePending(ctx, req.ID, true); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			if err := b.SetTollgateReminded(ctx, req.ID, at); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			if err := a.CloseTollgateRequest(ctx, req, domain.RequestApproved, at); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		got, err := a.TollgateRequest(ctx, req.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.MessageTS != fmt.Sprint("1764244800.00000", round) || !got.LinePending || !got.Reminded.Equal(at) || got.Status != domain.RequestApproved {
+			t.Fatalf("round %d: %+v; want every concurrent update kept", round, got)
+		}
+		// Undo for the next round, one field at a time.
+		if err := a.SetTollgateLinePending(ctx, req.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.CloseTollgateRequest(ctx, req, domain.RequestOpen, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SetTollgateReminded(ctx, req.ID, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -168,35 +168,36 @@ func (s *Store) TollgateRequest(ctx context.Context, id string) (*domain.Tollgat
 	return &r, nil
 }
 
-// SetTollgateMessage records where the approval message was posted.
-func (s *Store) SetTollgateMessage(ctx context.Context, id, channel, ts string) error {
-	_, err := s.db.Collection(colTollgateRequests).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "channel", Value: channel}, {Key: "messageTs", Value: ts}}}})
+// setRequest sets fields of a tollgate request. Several replicas update a
+// request (its message, its reminders, its closing), and the embedded
+// store keeps only one of two concurrent updates of a document, so they
+// take turns (see lock.go).
+func (s *Store) setRequest(ctx context.Context, id, what string, fields bson.D) error {
+	unlock, err := s.lock(ctx, "tollgate/"+id)
 	if err != nil {
-		return fmt.Errorf("record tollgate message: %w", unavailable(err))
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer unlock()
+	if _, err := s.db.Collection(colTollgateRequests).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: fields}}); err != nil {
+		return fmt.Errorf("%s: %w", what, unavailable(err))
 	}
 	return nil
+}
+
+// SetTollgateMessage records where the approval message was posted.
+func (s *Store) SetTollgateMessage(ctx context.Context, id, channel, ts string) error {
+	return s.setRequest(ctx, id, "record tollgate message", bson.D{{Key: "channel", Value: channel}, {Key: "messageTs", Value: ts}})
 }
 
 // SetTollgateLinePending records whether the service channel's line about
 // a request is still to be posted.
 func (s *Store) SetTollgateLinePending(ctx context.Context, id string, pending bool) error {
-	_, err := s.db.Collection(colTollgateRequests).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "linePending", Value: pending}}}})
-	if err != nil {
-		return fmt.Errorf("record tollgate channel line: %w", unavailable(err))
-	}
-	return nil
+	return s.setRequest(ctx, id, "record tollgate channel line", bson.D{{Key: "linePending", Value: pending}})
 }
 
 // SetTollgateReminded records when approvers were last nudged.
 func (s *Store) SetTollgateReminded(ctx context.Context, id string, at time.Time) error {
-	_, err := s.db.Collection(colTollgateRequests).UpdateOne(ctx, bson.D{{Key: "_id", Value: id}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "reminded", Value: at.UTC()}}}})
-	if err != nil {
-		return fmt.Errorf("record tollgate reminder: %w", unavailable(err))
-	}
-	return nil
+	return s.setRequest(ctx, id, "record tollgate reminder", bson.D{{Key: "reminded", Value: at.UTC()}})
 }
 
 // UnsettledTollgateRequests returns the requests whose status is still
@@ -381,10 +382,8 @@ func (s *Store) TollgateSteps(ctx context.Context, request string) (map[string]b
 // decision and the service's open marker goes, so a new request may be
 // opened. Idempotent.
 func (s *Store) CloseTollgateRequest(ctx context.Context, req *domain.TollgateRequest, status string, at time.Time) error {
-	_, err := s.db.Collection(colTollgateRequests).UpdateOne(ctx, bson.D{{Key: "_id", Value: req.ID}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: status}, {Key: "decidedAt", Value: at.UTC()}}}})
-	if err != nil {
-		return fmt.Errorf("close tollgate request: %w", unavailable(err))
+	if err := s.setRequest(ctx, req.ID, "close tollgate request", bson.D{{Key: "status", Value: status}, {Key: "decidedAt", Value: at.UTC()}}); err != nil {
+		return err
 	}
 	if _, err := s.db.Collection(colTollgateOpen).DeleteOne(ctx,
 		bson.D{{Key: "_id", Value: req.Service}, {Key: "request", Value: req.ID}}); err != nil {
