@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -228,13 +229,15 @@ func readOnly(verb string, args []string) bool {
 	case "tollgate", "approve", "reject", "withdraw":
 		return false
 	case "dr":
-		for _, a := range args {
-			if strings.EqualFold(a, "record") {
-				return false
-			}
-		}
+		return !mentionsRecord(args)
 	}
 	return true
+}
+
+// mentionsRecord reports whether command arguments hold the "record"
+// keyword of `dr <service> record …`, which writes.
+func mentionsRecord(args []string) bool {
+	return slices.ContainsFunc(args, func(a string) bool { return strings.EqualFold(a, "record") })
 }
 
 func (e *Engine) workflow(ctx context.Context, r *request) (Reply, error) {

@@ -47,10 +47,8 @@ func asQuestion(verb string, args []string, err error) bool {
 	if !slices.Contains(readVerbs, verb) {
 		return false
 	}
-	for _, a := range args {
-		if strings.EqualFold(a, "record") {
-			return false
-		}
+	if mentionsRecord(args) {
+		return false
 	}
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Code != domain.NotFound && de.Code != domain.Invalid || len(args) == 0 {

@@ -228,11 +228,7 @@ func (s *Scheduler) Resume(ctx context.Context, now time.Time) error {
 		return nil
 	}
 	s.mu.Unlock()
-	names := make([]string, len(s.entries))
-	for i, e := range s.entries {
-		names[i] = e.job.Name
-	}
-	latest, err := s.o.Store.LatestJobRuns(ctx, names, false)
+	latest, err := s.o.Store.LatestJobRuns(ctx, s.Names(), false)
 	if err != nil {
 		return err
 	}
@@ -276,11 +272,7 @@ func (s *Scheduler) watch(ctx context.Context, now time.Time, wg *sync.WaitGroup
 	if now.Sub(s.watched) < watchEvery {
 		return
 	}
-	names := make([]string, len(s.entries))
-	for i, e := range s.entries {
-		names[i] = e.job.Name
-	}
-	latest, err := s.o.Store.LatestJobRuns(ctx, names, false)
+	latest, err := s.o.Store.LatestJobRuns(ctx, s.Names(), false)
 	if err != nil {
 		s.o.Logger.Warn("jobs: cannot look for abandoned runs; will try again", "err", err)
 		return

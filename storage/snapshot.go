@@ -28,9 +28,10 @@ const (
 	maxProbe     = 64              // beyond this many pending changes, reload everything
 	maxNamesLog  = 2000            // a change touching more documents says "all"
 	snapshotLife = 5 * time.Minute // safety net: reload even without a change entry
-	// probeTimeout bounds a refresh, which normally takes a millisecond:
-	// with the store gone, the requests waiting learn it after this long
-	// rather than at the end of their own (longer) deadlines.
+	// probeTimeout bounds a refresh's change-log probe, which normally
+	// takes a millisecond: with the store gone, the requests waiting learn
+	// it after this long rather than at the end of their own (longer)
+	// deadlines. Re-reading changed documents is not bounded by it.
 	probeTimeout = 5 * time.Second
 )
 
