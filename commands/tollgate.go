@@ -238,6 +238,8 @@ func (t *Tollgates) request(ctx context.Context, c Caller, args []string) (Reply
 			req.Channel, req.MessageTS = ch, ts
 			if err := t.st.SetTollgateMessage(ctx, req.ID, ch, ts); err != nil {
 				t.log(ctx).Error("record tollgate approval message", "request", req.ID, "err", err)
+			} else {
+				t.messageRecorded(ctx, req)
 			}
 			where = fmt.Sprintf("Posted for %s in %s: %s", boardLabel(board), channelRef(ch), MessageLink(ch, ts))
 		}

@@ -19,6 +19,14 @@ const (
 	stepDM      = "dm"      // the requester was told
 	stepChannel = "channel" // the service's channel was told
 	stepApplied = "applied" // all of the above; the request is settled
+
+	// A decision reached while the approval message was being posted:
+	// the message was in Slack (and clicked) before its poster recorded
+	// where it is. The decider marks stepDeferred when it has done all it
+	// could; whichever of poster and decider claims stepLateUpdate first
+	// updates the message (see deferredUpdate and messageRecorded).
+	stepDeferred   = "deferred"
+	stepLateUpdate = "late-update"
 )
 
 // applyTimeout bounds the effects of one decision (Slack calls included).
@@ -105,6 +113,12 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 	}
 
 	svc := snap.Services[req.Service]
+	// A young request whose board has a channel but no recorded message:
+	// its poster is between posting and recording (a member clicked the
+	// message that fast). The update is left to whichever of us claims it
+	// once the message is recorded.
+	board := snap.Boards[req.Board]
+	deferred := fresh && req.MessageTS == "" && board != nil && board.Channel != "" && t.e.now().Sub(req.OpenedAt) < t.grace
 	if req.Channel != "" && req.MessageTS != "" && !done[stepUpdate] {
 		if err := t.n.Update(ctx, req.Channel, req.MessageTS, t.approvalMessage(snap, svc, req, d.Votes, d)); err != nil {
 			log.Error("update tollgate approval message", "err", err)
@@ -130,6 +144,9 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 		} else {
 			mark(stepChannel)
 		}
+	}
+	if deferred && !t.deferredUpdate(ctx, snap, svc, req, d) {
+		return false // the poster updates the message and settles the request
 	}
 	if !ok && t.e.now().Sub(d.At) < t.giveUp {
 		return false
@@ -246,6 +263,72 @@ func (t *Tollgates) Withdraw(ctx context.Context, c Caller, requestID string) (R
 	}, nil
 }
 
+// deferredUpdate is the decider's side of a decision reached before its
+// approval message was recorded. Everything else is done, so it marks
+// stepDeferred (the poster may now finish the request), then looks for
+// the message once more. It reports false when the message is still not
+// recorded: its poster, which records it next, takes over. Either side
+// updates the message only by claiming stepLateUpdate, so it is updated
+// once even when both see it.
+func (t *Tollgates) deferredUpdate(ctx context.Context, snap *domain.Snapshot, svc *domain.Service, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
+	if _, err := t.st.ClaimTollgateStep(ctx, req.ID, stepDeferred); err != nil {
+		t.log(ctx).Error("record tollgate step", "request", req.ID, "step", stepDeferred, "err", err)
+		return false // Reconcile finishes it after the grace period
+	}
+	r, err := t.st.TollgateRequest(ctx, req.ID)
+	if err != nil || r.MessageTS == "" {
+		return false
+	}
+	t.lateUpdate(ctx, snap, svc, r, d)
+	return true
+}
+
+// messageRecorded is the poster's side: called after the approval message
+// was posted and recorded. When a decision was reached meanwhile, the
+// message already shows a decided request's buttons, so it claims the
+// update; when the decider has already stopped short (stepDeferred), it
+// also finishes the request.
+func (t *Tollgates) messageRecorded(ctx context.Context, req *domain.TollgateRequest) {
+	d, err := t.st.TollgateDecision(ctx, req.ID)
+	if err != nil {
+		if domain.ErrorCode(err) != domain.NotFound {
+			t.log(ctx).Warn("read tollgate decision after posting its message; Reconcile checks again", "request", req.ID, "err", err)
+		}
+		return
+	}
+	snap, err := t.st.Snapshot(ctx) // after the decision: the stage may have moved
+	if err != nil {
+		t.log(ctx).Warn("read catalog after a tollgate decision; Reconcile updates the message", "request", req.ID, "err", err)
+		return
+	}
+	t.lateUpdate(ctx, snap, snap.Services[req.Service], req, d)
+	steps, err := t.st.TollgateSteps(ctx, req.ID)
+	if err != nil || !steps[stepDeferred] || steps[stepApplied] {
+		return // the decider is still at it (it will see the message) or done
+	}
+	t.apply(ctx, snap, req, d, false)
+}
+
+// lateUpdate updates a recorded approval message to its decision, once
+// between decider and poster.
+func (t *Tollgates) lateUpdate(ctx context.Context, snap *domain.Snapshot, svc *domain.Service, req *domain.TollgateRequest, d *domain.TollgateDecision) {
+	log := t.log(ctx).With("request", req.ID)
+	won, err := t.st.ClaimTollgateStep(ctx, req.ID, stepLateUpdate)
+	if err != nil || !won {
+		if err != nil {
+			log.Error("claim the tollgate message update", "err", err)
+		}
+		return
+	}
+	if err := t.n.Update(ctx, req.Channel, req.MessageTS, t.approvalMessage(snap, svc, req, d.Votes, d)); err != nil {
+		log.Error("update tollgate approval message; Reconcile tries again", "err", err)
+		return
+	}
+	if _, err := t.st.ClaimTollgateStep(ctx, req.ID, stepUpdate); err != nil {
+		log.Error("record tollgate step", "step", stepUpdate, "err", err)
+	}
+}
+
 // Reconcile finishes what a crashed process left undone: requests whose
 // votes reached a decision nobody recorded, and decisions whose effects
 // were not all applied. It leaves alone anything younger than the grace
@@ -339,6 +422,8 @@ func (t *Tollgates) announce(ctx context.Context, snap *domain.Snapshot, req *do
 			log.Error("record tollgate approval message", "board_channel", board.Channel, "err", err)
 		} else {
 			log.Info("posted the tollgate approval message after its first post failed", "board_channel", board.Channel, "age", age)
+			req.Channel, req.MessageTS = ch, ts
+			t.messageRecorded(ctx, req)
 		}
 	}
 	if line {
