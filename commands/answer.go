@@ -336,7 +336,7 @@ func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
 		sug = closeNames(snap, leftovers, 3)
 		fmt.Fprintf(&b, " I don't know a service called %q.", strings.Join(leftovers, " "))
 		if len(sug) > 0 {
-			b.WriteString(" Did you mean " + orList(sug) + "?")
+			b.WriteString(" Did you mean " + OrList(sug) + "?")
 		}
 		b.WriteString(" You can search the catalog with `find " + leftovers[0] + "`.")
 		acts = append(acts, Action{Label: "Find " + leftovers[0], Command: "find " + leftovers[0]})

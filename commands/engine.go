@@ -101,6 +101,33 @@ func (e *Engine) Today() domain.Date { return domain.Today(e.now(), e.loc) }
 // Location is the configured time zone.
 func (e *Engine) Location() *time.Location { return e.loc }
 
+// Now is the engine's clock (Options.Now).
+func (e *Engine) Now() time.Time { return e.now() }
+
+// Logger is the engine's logger (Options.Logger), for work that has no
+// logger in its context.
+func (e *Engine) Logger() *slog.Logger { return e.logger }
+
+// Help is the `help` reply: every command with an example.
+func (e *Engine) Help(c Caller) Reply {
+	r, _ := e.help(context.Background(), &request{caller: c})
+	return r
+}
+
+// Run answers the read command verb for one service as if c had typed
+// `verb <service>`, an error as its reply (for answers to questions).
+func (e *Engine) Run(snap *domain.Snapshot, c Caller, verb string, s *domain.Service) Reply {
+	cmd, ok := lookupCommand(verb)
+	if !ok || !readOnly(verb, nil) {
+		return Refusal("`" + verb + "` is not a command that only reads.")
+	}
+	r, err := cmd.run(e, context.Background(), &request{caller: c, snap: snap, args: []string{s.Name}, raw: s.Name})
+	if err != nil {
+		return ErrorReply(e.logger, err)
+	}
+	return r
+}
+
 // IsAdmin reports whether the caller has the admin role.
 func (e *Engine) IsAdmin(c Caller) bool {
 	return c.SlackUser != "" && e.admins[c.SlackUser] || c.Person != "" && e.admins[c.Person]
@@ -186,7 +213,7 @@ func lookupCommand(verb string) (command, bool) {
 func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, error) {
 	text = strings.TrimSpace(strings.ToValidUTF8(text, ""))
 	if len(text) > 4000 {
-		return errorReply("That is too long for a command; please keep it under 4,000 characters."), nil
+		return Refusal("That is too long for a command; please keep it under 4,000 characters."), nil
 	}
 	fields := strings.Fields(text)
 	if len(fields) == 0 {
@@ -229,20 +256,20 @@ func readOnly(verb string, args []string) bool {
 	case "tollgate", "approve", "reject", "withdraw":
 		return false
 	case "dr":
-		return !mentionsRecord(args)
+		return !MentionsRecord(args)
 	}
 	return true
 }
 
-// mentionsRecord reports whether command arguments hold the "record"
+// MentionsRecord reports whether command arguments hold the "record"
 // keyword of `dr <service> record …`, which writes.
-func mentionsRecord(args []string) bool {
+func MentionsRecord(args []string) bool {
 	return slices.ContainsFunc(args, func(a string) bool { return strings.EqualFold(a, "record") })
 }
 
 func (e *Engine) workflow(ctx context.Context, r *request) (Reply, error) {
 	if e.flow == nil {
-		return errorReply("Tollgate approvals are not enabled in this build."), nil
+		return Refusal("Tollgate approvals are not enabled in this build."), nil
 	}
 	return e.flow.Handle(ctx, r.caller, r.verb, r.args)
 }
@@ -269,11 +296,11 @@ func ErrorReply(logger *slog.Logger, err error) Reply {
 	if ref != "" && logger != nil {
 		logger.Error("command failed", "ref", ref, "err", err)
 	}
-	return errorReply(text)
+	return Refusal(text)
 }
 
-// normalize lower-cases and trims punctuation around a service reference.
-func normalize(s string) string {
+// Normalize lower-cases and trims punctuation around a service reference.
+func Normalize(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) && r != '-' })
 	s = strings.TrimSuffix(s, "'s")

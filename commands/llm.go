@@ -171,7 +171,7 @@ func (l *LLM) Ask(ctx context.Context, c Caller, question string) (Reply, error)
 				return Reply{}, l.fail("empty answer (round %d)", round)
 			}
 			metrics.LLMRequests.WithLabelValues("ok").Inc()
-			loggerFrom(ctx, l.logger).Info("LLM answer", "model", l.cfg.Model, "rounds", round, "prompt_tokens", prompt,
+			LoggerFrom(ctx, l.logger).Info("LLM answer", "model", l.cfg.Model, "rounds", round, "prompt_tokens", prompt,
 				"completion_tokens", completion, "sources", strings.Join(run.sources, ","), "duration", time.Since(start))
 			return llmReply(text, run.sources, l.cfg.Model), nil
 		}
@@ -183,7 +183,7 @@ func (l *LLM) Ask(ctx context.Context, c Caller, question string) (Reply, error)
 			result, err := run.call(tc.Function.Name, tc.Function.Arguments)
 			if errors.Is(err, errToolArgs) {
 				malformed++
-				loggerFrom(ctx, l.logger).Warn("LLM sent malformed tool arguments", "tool", tc.Function.Name, "round", round)
+				LoggerFrom(ctx, l.logger).Warn("LLM sent malformed tool arguments", "tool", tc.Function.Name, "round", round)
 			}
 			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, ToolCallID: tc.ID, Content: result})
 		}
@@ -201,7 +201,7 @@ func (l *LLM) Ask(ctx context.Context, c Caller, question string) (Reply, error)
 // turns Markdown bold into Slack's.
 func cleanModelText(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r == mentionOpen || r == mentionClose {
+		if r == MentionOpen || r == MentionClose {
 			return -1
 		}
 		return r

@@ -207,7 +207,7 @@ func (t *toolRun) find(query string) any {
 		s := t.snap.Services[n]
 		hay := strings.ToLower(strings.Join(append(append([]string{n, s.Title, s.Description}, s.Aliases...), s.Tags...), " "))
 		score := 0
-		if n == q || strings.EqualFold(s.Title, q) || containsFold(s.Aliases, q) {
+		if n == q || strings.EqualFold(s.Title, q) || ContainsFold(s.Aliases, q) {
 			score = 100
 		}
 		for _, w := range qs {

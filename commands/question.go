@@ -47,7 +47,7 @@ func asQuestion(verb string, args []string, err error) bool {
 	if !slices.Contains(readVerbs, verb) {
 		return false
 	}
-	if mentionsRecord(args) {
+	if MentionsRecord(args) {
 		return false
 	}
 	var de *domain.Error

@@ -139,7 +139,7 @@ func (e *Engine) criteria(snap *domain.Snapshot, f listFilters) []string {
 	if len(f.pfs) > 0 {
 		var ps []string
 		for _, p := range f.pfs {
-			ps = append(ps, portfolioText(snap, p))
+			ps = append(ps, PortfolioText(snap, p))
 		}
 		c = append(c, "are in the "+orWords(ps)+" portfolio")
 	}
@@ -301,9 +301,9 @@ func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today 
 		if f.overBudget && amt <= 0 || f.underBudget && amt > 0 {
 			return false, nil
 		}
-		d := fmt.Sprintf("%s: actual %s vs budget %s", m.Month, Money(currency(s), m.Actual), Money(currency(s), m.Budget))
+		d := fmt.Sprintf("%s: actual %s vs budget %s", m.Month, Money(Currency(s), m.Actual), Money(Currency(s), m.Budget))
 		if amt > 0 && ok {
-			d += fmt.Sprintf(", over by %s (%s)", Money(currency(s), amt), Percent(frac))
+			d += fmt.Sprintf(", over by %s (%s)", Money(Currency(s), amt), Percent(frac))
 		}
 		details = append(details, d)
 	}
@@ -311,7 +311,7 @@ func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today 
 		var missed []string
 		for _, r := range s.KPIResults() {
 			if r.Latest != nil && !r.Met {
-				missed = append(missed, fmt.Sprintf("%s %s vs %s", r.Target.KPI, kpiValue(r), kpiTarget(r.Target)))
+				missed = append(missed, fmt.Sprintf("%s %s vs %s", r.Target.KPI, kpiValue(r), KPITarget(r.Target)))
 			}
 		}
 		if len(missed) == 0 {
@@ -332,7 +332,7 @@ func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) 
 			continue
 		}
 		names = append(names, n)
-		l := serviceLine(snap, s)
+		l := ServiceLine(snap, s)
 		if len(details) > 0 {
 			l += "; " + strings.Join(details, "; ")
 		}
@@ -345,9 +345,9 @@ func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) 
 	case onlyOwner && len(names) == 0:
 		text = fmt.Sprintf("%s owns no services in the catalog.", Person(snap, f.owners[0]))
 	case onlyOwner:
-		text = fmt.Sprintf("%s owns %s: %s.", Person(snap, f.owners[0]), plural(len(names), "service"), labels(snap, names, 15))
+		text = fmt.Sprintf("%s owns %s: %s.", Person(snap, f.owners[0]), Plural(len(names), "service"), labels(snap, names, 15))
 	case len(crit) == 0:
-		text = fmt.Sprintf("The catalog has %s: %s.", plural(len(names), "service"), labels(snap, names, 15))
+		text = fmt.Sprintf("The catalog has %s: %s.", Plural(len(names), "service"), labels(snap, names, 15))
 	case len(names) == 0:
 		text = fmt.Sprintf("No services %s.", strings.Join(crit, " and "))
 	default:
@@ -355,7 +355,7 @@ func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) 
 		if len(names) == 1 {
 			pred = singular(pred)
 		}
-		text = fmt.Sprintf("%s %s: %s.", plural(len(names), "service"), pred, labels(snap, names, 15))
+		text = fmt.Sprintf("%s %s: %s.", Plural(len(names), "service"), pred, labels(snap, names, 15))
 	}
 	r := Reply{Title: "Services", Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
@@ -427,12 +427,12 @@ func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	var lines, parts []string
 	for _, r := range rows {
 		name := productName(r.v)
-		l := fmt.Sprintf("%s for %s", name, serviceLabel(r.s))
+		l := fmt.Sprintf("%s for %s", name, ServiceLabel(r.s))
 		if r.v.ContractEnds != "" {
 			l += ", contract ends " + DateRel(r.v.ContractEnds, today)
 		}
 		if r.v.AnnualCost > 0 {
-			l += ", " + Money(currency(r.s), r.v.AnnualCost) + " a year"
+			l += ", " + Money(Currency(r.s), r.v.AnnualCost) + " a year"
 		}
 		lines = append(lines, l)
 		if len(parts) < 15 {
@@ -463,7 +463,7 @@ func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	case len(rows) == 0:
 		text = fmt.Sprintf("No vendor contracts %s.", strings.Join(cond, ", "))
 	default:
-		text = fmt.Sprintf("%s %s: %s.", plural(len(rows), what), strings.Join(cond, ", "), strings.Join(parts, "; "))
+		text = fmt.Sprintf("%s %s: %s.", Plural(len(rows), what), strings.Join(cond, ", "), strings.Join(parts, "; "))
 	}
 	text = strings.ReplaceAll(text, "  ", " ")
 	r := Reply{Title: "Vendor contracts", Text: text, Context: "From the catalog."}
@@ -535,7 +535,7 @@ func (e *Engine) roadmapList(snap *domain.Snapshot, q *question, f listFilters) 
 			}
 			parts = append(parts, fmt.Sprintf("%s: %s (due %s)", r.s.Label(), r.it.Title, r.it.Due))
 		}
-		text = fmt.Sprintf("%s %s: %s.", plural(len(rows), "roadmap item"), strings.Join(cond, ", "), strings.Join(parts, "; "))
+		text = fmt.Sprintf("%s %s: %s.", Plural(len(rows), "roadmap item"), strings.Join(cond, ", "), strings.Join(parts, "; "))
 	}
 	r := Reply{Title: "Roadmap", Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
@@ -551,15 +551,15 @@ func (e *Engine) portfolioAnswer(snap *domain.Snapshot, q *question, name string
 	for _, n := range snap.ServiceNames() {
 		if s := snap.Services[n]; s.Portfolio == name {
 			names = append(names, n)
-			lines = append(lines, serviceLine(snap, s))
+			lines = append(lines, ServiceLine(snap, s))
 		}
 	}
-	text := fmt.Sprintf("The %s portfolio has no manager in the catalog.", portfolioText(snap, name))
+	text := fmt.Sprintf("The %s portfolio has no manager in the catalog.", PortfolioText(snap, name))
 	if pf.Manager != "" {
-		text = fmt.Sprintf("The %s portfolio is managed by %s.", portfolioText(snap, name), Person(snap, pf.Manager))
+		text = fmt.Sprintf("The %s portfolio is managed by %s.", PortfolioText(snap, name), Person(snap, pf.Manager))
 	}
-	text += fmt.Sprintf(" It has %s: %s.", plural(len(names), "service"), labels(snap, names, 15))
-	r := Reply{Title: "Portfolio: " + portfolioText(snap, name), Text: text, Context: "From the catalog."}
+	text += fmt.Sprintf(" It has %s: %s.", Plural(len(names), "service"), labels(snap, names, 15))
+	r := Reply{Title: "Portfolio: " + PortfolioText(snap, name), Text: text, Context: "From the catalog."}
 	if pf.Channel != "" {
 		r.Context = "Portfolio channel: " + pf.Channel + ". From the catalog."
 	}
@@ -585,19 +585,19 @@ func (e *Engine) personAnswer(snap *domain.Snapshot, q *question) Reply {
 	for _, n := range snap.ServiceNames() {
 		if s := snap.Services[n]; s.Owner == name {
 			owned = append(owned, n)
-			lines = append(lines, serviceLine(snap, s))
+			lines = append(lines, ServiceLine(snap, s))
 		}
 	}
 	var facts []string
 	if len(owned) > 0 {
-		facts = append(facts, fmt.Sprintf("owns %s: %s", plural(len(owned), "service"), labels(snap, owned, 15)))
+		facts = append(facts, fmt.Sprintf("owns %s: %s", Plural(len(owned), "service"), labels(snap, owned, 15)))
 	} else {
 		facts = append(facts, "owns no services")
 	}
 	var pfs, boards []string
 	for _, k := range sortedNames(snap.Portfolios) {
 		if snap.Portfolios[k].Manager == name {
-			pfs = append(pfs, portfolioText(snap, k))
+			pfs = append(pfs, PortfolioText(snap, k))
 		}
 	}
 	if len(pfs) > 0 {
@@ -637,7 +637,7 @@ func (e *Engine) boardAnswer(snap *domain.Snapshot, q *question, name string) Re
 		members = append(members, Person(snap, m))
 	}
 	title := orNotSet(b.Title)
-	text := fmt.Sprintf("The %s has %s: %s.", title, plural(len(members), "member"), andWords(members))
+	text := fmt.Sprintf("The %s has %s: %s.", title, Plural(len(members), "member"), andWords(members))
 	var lines []string
 	for _, k := range sortedNames(snap.Tollgates) {
 		if tg := snap.Tollgates[k]; tg.Board == name {
@@ -649,7 +649,7 @@ func (e *Engine) boardAnswer(snap *domain.Snapshot, q *question, name string) Re
 		r.Context = "Board channel: " + b.Channel + ". From the catalog."
 	}
 	if len(lines) > 0 {
-		r.Text += fmt.Sprintf(" It decides %s.", plural(len(lines), "tollgate"))
+		r.Text += fmt.Sprintf(" It decides %s.", Plural(len(lines), "tollgate"))
 		r.Sections = []Section{{Heading: "Tollgates it decides", Lines: lines}}
 	}
 	return r
@@ -702,7 +702,7 @@ func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.
 				members = append(members, Person(snap, m))
 			}
 		}
-		fact := fmt.Sprintf("Moving from %s to %s needs %s from the %s", tg.From, tg.To, plural(tg.Quorum, "approval"), boardText)
+		fact := fmt.Sprintf("Moving from %s to %s needs %s from the %s", tg.From, tg.To, Plural(tg.Quorum, "approval"), boardText)
 		if len(members) > 0 {
 			fact += " (" + andWords(members) + ")"
 		}
@@ -727,10 +727,10 @@ func (e *Engine) overdueSummary(snap *domain.Snapshot, q *question) Reply {
 	for _, n := range snap.ServiceNames() {
 		s := snap.Services[n]
 		if d, ok := s.NextDRTest(today); ok && d.Overdue {
-			dr = append(dr, fmt.Sprintf("%s: DR test due %s", serviceLabel(s), DueText(d)))
+			dr = append(dr, fmt.Sprintf("%s: DR test due %s", ServiceLabel(s), DueText(d)))
 		}
 		if d, ok := s.NextReview(today); ok && d.Overdue {
-			reviews = append(reviews, fmt.Sprintf("%s: review due %s", serviceLabel(s), DueText(d)))
+			reviews = append(reviews, fmt.Sprintf("%s: review due %s", ServiceLabel(s), DueText(d)))
 		}
 		for _, it := range s.Roadmap {
 			if it.Status != "done" && it.Due.Valid() && it.Due.Before(today) {
@@ -738,7 +738,7 @@ func (e *Engine) overdueSummary(snap *domain.Snapshot, q *question) Reply {
 			}
 		}
 	}
-	text := fmt.Sprintf("Overdue on %s: %s, %s and %s.", today, plural(len(dr), "DR test"), plural(len(reviews), "performance review"), plural(len(items), "roadmap item"))
+	text := fmt.Sprintf("Overdue on %s: %s, %s and %s.", today, Plural(len(dr), "DR test"), Plural(len(reviews), "performance review"), Plural(len(items), "roadmap item"))
 	var secs []Section
 	for _, sec := range []Section{{Heading: "DR tests", Lines: dr}, {Heading: "Performance reviews", Lines: reviews}, {Heading: "Roadmap items", Lines: items}} {
 		if len(sec.Lines) > 0 {

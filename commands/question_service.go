@@ -56,7 +56,7 @@ func (e *Engine) aboutService(snap *domain.Snapshot, q *question, s *domain.Serv
 	case iRoadmap:
 		return e.roadmapFact(snap, q, s)
 	case iDR:
-		return e.drFact(q, s), e.drCard(snap, s)
+		return e.drFact(q, s), e.DRCard(snap, s)
 	case iVendor:
 		r := e.run(snap, q, s, (*Engine).cost)
 		r.Title = "Vendors of " + s.Label()
@@ -66,9 +66,9 @@ func (e *Engine) aboutService(snap *domain.Snapshot, q *question, s *domain.Serv
 		return e.reviewFact(q, s), e.run(snap, q, s, (*Engine).performance)
 	case iChannel:
 		if s.Channel == "" {
-			return s.Label() + " has no Slack channel in the catalog.", Reply{Title: serviceLabel(s)}
+			return s.Label() + " has no Slack channel in the catalog.", Reply{Title: ServiceLabel(s)}
 		}
-		return fmt.Sprintf("%s's Slack channel is %s.", s.Label(), s.Channel), Reply{Title: serviceLabel(s)}
+		return fmt.Sprintf("%s's Slack channel is %s.", s.Label(), s.Channel), Reply{Title: ServiceLabel(s)}
 	case iStrategy:
 		return strategyFact(q, s), e.run(snap, q, s, (*Engine).serviceCard)
 	case iHistory:
@@ -109,9 +109,9 @@ func managerFact(snap *domain.Snapshot, s *domain.Service) string {
 		return s.Label() + " is in no portfolio of the catalog."
 	}
 	if pf.Manager == "" {
-		return fmt.Sprintf("%s is in the %s portfolio, which has no manager in the catalog.", s.Label(), portfolioText(snap, s.Portfolio))
+		return fmt.Sprintf("%s is in the %s portfolio, which has no manager in the catalog.", s.Label(), PortfolioText(snap, s.Portfolio))
 	}
-	return fmt.Sprintf("%s is in the %s portfolio, managed by %s.", s.Label(), portfolioText(snap, s.Portfolio), Person(snap, pf.Manager))
+	return fmt.Sprintf("%s is in the %s portfolio, managed by %s.", s.Label(), PortfolioText(snap, s.Portfolio), Person(snap, pf.Manager))
 }
 
 // costFacet is the part of the cost model a question asks about.
@@ -348,7 +348,7 @@ func askedKPIs(q *question, s *domain.Service) []domain.KPIResult {
 var stopwordKPI = setOf("p95 rate time the and")
 
 func kpiValue(r domain.KPIResult) string {
-	return Number(r.Latest.Value) + " " + unitText(r.Target.Unit)
+	return Number(r.Latest.Value) + " " + UnitText(r.Target.Unit)
 }
 
 func slaFact(q *question, s *domain.Service) string {
@@ -364,11 +364,11 @@ func slaFact(q *question, s *domain.Service) string {
 		t := r.Target
 		switch {
 		case r.Latest == nil:
-			unmeasured = append(unmeasured, fmt.Sprintf("%s (target %s, not measured yet)", t.KPI, kpiTarget(t)))
+			unmeasured = append(unmeasured, fmt.Sprintf("%s (target %s, not measured yet)", t.KPI, KPITarget(t)))
 		case r.Met:
-			met = append(met, fmt.Sprintf("%s %s in %s (target %s)", t.KPI, kpiValue(r), r.Latest.Month, kpiTarget(t)))
+			met = append(met, fmt.Sprintf("%s %s in %s (target %s)", t.KPI, kpiValue(r), r.Latest.Month, KPITarget(t)))
 		default:
-			missed = append(missed, fmt.Sprintf("%s %s in %s (target %s)", t.KPI, kpiValue(r), r.Latest.Month, kpiTarget(t)))
+			missed = append(missed, fmt.Sprintf("%s %s in %s (target %s)", t.KPI, kpiValue(r), r.Latest.Month, KPITarget(t)))
 		}
 	}
 	askMiss := has(q.ws, "miss", "missed", "missing", "breach", "breached", "below", "fail", "failed", "failing", "off")
@@ -386,11 +386,11 @@ func slaFact(q *question, s *domain.Service) string {
 		t := r.Target
 		switch {
 		case r.Latest == nil:
-			fmt.Fprintf(&b, "%s's %s target is %s; there is no measurement yet.", s.Label(), t.KPI, kpiTarget(t))
+			fmt.Fprintf(&b, "%s's %s target is %s; there is no measurement yet.", s.Label(), t.KPI, KPITarget(t))
 		case r.Met:
-			fmt.Fprintf(&b, "%s's %s was %s in %s, meeting its target of %s.", s.Label(), t.KPI, kpiValue(r), r.Latest.Month, kpiTarget(t))
+			fmt.Fprintf(&b, "%s's %s was %s in %s, meeting its target of %s.", s.Label(), t.KPI, kpiValue(r), r.Latest.Month, KPITarget(t))
 		default:
-			fmt.Fprintf(&b, "%s's %s was %s in %s, missing its target of %s.", s.Label(), t.KPI, kpiValue(r), r.Latest.Month, kpiTarget(t))
+			fmt.Fprintf(&b, "%s's %s was %s in %s, missing its target of %s.", s.Label(), t.KPI, kpiValue(r), r.Latest.Month, KPITarget(t))
 		}
 		return b.String()
 	}
@@ -567,9 +567,9 @@ func inDays(n int) string {
 	case n == 0:
 		return "today"
 	case n < 0:
-		return plural(-n, "day") + " ago"
+		return Plural(-n, "day") + " ago"
 	}
-	return "in " + plural(n, "day")
+	return "in " + Plural(n, "day")
 }
 
 func orNone(s string) string {
@@ -650,13 +650,13 @@ func (e *Engine) itemLine(s *domain.Service, it domain.RoadmapItem, withService 
 	today := e.Today()
 	if it.Due != "" {
 		if it.Status != "done" && it.Due.Before(today) {
-			l += fmt.Sprintf(", due %s, OVERDUE by %s", it.Due, plural(it.Due.DaysUntil(today), "day"))
+			l += fmt.Sprintf(", due %s, OVERDUE by %s", it.Due, Plural(it.Due.DaysUntil(today), "day"))
 		} else {
 			l += ", due " + DateRel(it.Due, today)
 		}
 	}
 	if it.Cost > 0 {
-		l += ", " + Money(currency(s), it.Cost)
+		l += ", " + Money(Currency(s), it.Cost)
 	}
 	return l
 }
@@ -705,7 +705,7 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 		for _, it := range items {
 			parts = append(parts, fmt.Sprintf("%s (%s, due %s)", it.Title, orNotSet(it.Status), it.Due))
 		}
-		fact := fmt.Sprintf("%s's roadmap has %s: %s.", s.Label(), plural(len(items), what), strings.Join(parts, "; "))
+		fact := fmt.Sprintf("%s's roadmap has %s: %s.", s.Label(), Plural(len(items), what), strings.Join(parts, "; "))
 		return fact, e.run(snap, q, s, (*Engine).roadmap)
 	}
 	if len(picked) == 0 {
@@ -730,7 +730,7 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 		}
 		parts = append(parts, p+")")
 	}
-	return fmt.Sprintf("%s has %s %s: %s.", s.Label(), plural(len(picked), what), strings.Join(cond, ", "), strings.Join(parts, "; ")), r
+	return fmt.Sprintf("%s has %s %s: %s.", s.Label(), Plural(len(picked), what), strings.Join(cond, ", "), strings.Join(parts, "; ")), r
 }
 
 // drFacet is the part of the continuity plan a question asks about.
@@ -820,7 +820,7 @@ func (e *Engine) vendorFact(s *domain.Service) string {
 			extra = append(extra, fmt.Sprintf("contract ends %s, %s", v.ContractEnds, inDays(e.Today().DaysUntil(v.ContractEnds))))
 		}
 		if v.AnnualCost > 0 {
-			extra = append(extra, Money(currency(s), v.AnnualCost)+" a year")
+			extra = append(extra, Money(Currency(s), v.AnnualCost)+" a year")
 		}
 		if len(extra) > 0 {
 			p += " (" + strings.Join(extra, "; ") + ")"

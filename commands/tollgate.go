@@ -169,7 +169,7 @@ func isRefusal(err error) bool {
 	return false
 }
 
-func refusal(err error) Reply { return errorReply(domain.ErrorMessage(err)) }
+func refusal(err error) Reply { return Refusal(domain.ErrorMessage(err)) }
 
 // normalizeID accepts request IDs in any case: TG-<service>-<n>.
 func normalizeRequestID(id string) string {
@@ -256,7 +256,7 @@ func (t *Tollgates) request(ctx context.Context, c Caller, args []string) (Reply
 		{"Request", req.ID},
 		{"Stage", fmt.Sprintf("%s → %s (%s)", req.From, req.To, gate.Name)},
 		{"Board", fmt.Sprintf("%s: %s", boardLabel(board), memberList(snap, eligible))},
-		{"Needs", fmt.Sprintf("%s; one rejection rejects", plural(req.Quorum, "approval"))},
+		{"Needs", fmt.Sprintf("%s; one rejection rejects", Plural(req.Quorum, "approval"))},
 	}
 	text := where
 	if len(eligible) < req.Quorum {
@@ -336,7 +336,7 @@ func memberList(snap *domain.Snapshot, names []string) string {
 // resolveExact is Resolve without the typo tolerance: a request that posts
 // to a board must name its service exactly (name, alias or title).
 func resolveExact(snap *domain.Snapshot, ref string) (*domain.Service, error) {
-	key := normalize(ref)
+	key := Normalize(ref)
 	if key == "" {
 		return nil, domain.Errorf(domain.Invalid, "Which service? Usage: `tollgate <service> <stage>`.")
 	}
@@ -345,7 +345,7 @@ func resolveExact(snap *domain.Snapshot, ref string) (*domain.Service, error) {
 			return s, nil
 		}
 	}
-	return nil, notFound(snap, ref)
+	return nil, NotFound(snap, ref)
 }
 
 // requestLine tells a service's channel that a tollgate was requested.

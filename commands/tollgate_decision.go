@@ -225,7 +225,7 @@ func (t *Tollgates) Withdraw(ctx context.Context, c Caller, requestID string) (R
 	if err != nil {
 		return Reply{}, err
 	}
-	d := domain.TollgateDecision{ID: req.ID, Service: req.Service, Outcome: domain.Withdrawn, By: actorName(c),
+	d := domain.TollgateDecision{ID: req.ID, Service: req.Service, Outcome: domain.Withdrawn, By: ActorName(c),
 		At: t.e.now().UTC(), Votes: votes, Source: c.Source}
 	won, winner, err := t.st.DecideTollgate(ctx, d)
 	if err != nil {

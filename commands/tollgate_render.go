@@ -32,7 +32,7 @@ func (t *Tollgates) approvalMessage(snap *domain.Snapshot, svc *domain.Service, 
 		{"Requested by", Person(snap, req.Requester)},
 	}
 	if svc != nil {
-		fields = append(fields, Field{"Owner", Person(snap, svc.Owner)}, Field{"Tier", tierText(svc.Tier)})
+		fields = append(fields, Field{"Owner", Person(snap, svc.Owner)}, Field{"Tier", TierText(svc.Tier)})
 		if svc.Cost != nil {
 			fields = append(fields, Field{"Annual TCO", Money(svc.Cost.Currency, svc.AnnualTCO())})
 		}
@@ -51,7 +51,7 @@ func (t *Tollgates) approvalMessage(snap *domain.Snapshot, svc *domain.Service, 
 		return Reply{
 			Title: fmt.Sprintf("Tollgate %s: %s → %s", req.ID, label, req.To),
 			Text: fmt.Sprintf("%s asks %s to move %s from %s to %s. %s approve; one rejection rejects.",
-				Person(snap, req.Requester), board, label, req.From, req.To, plural(req.Quorum, "approval")),
+				Person(snap, req.Requester), board, label, req.From, req.To, Plural(req.Quorum, "approval")),
 			Sections:  secs,
 			Context:   fmt.Sprintf("Gate %s · opened %s · board members other than the requester vote once", req.Gate, opened),
 			InChannel: true,
