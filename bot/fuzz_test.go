@@ -27,6 +27,7 @@ import (
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/storage/storetest"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // Hostile input: whatever a correctly signed request carries, the bot
@@ -77,7 +78,7 @@ func newFuzzBot(f *testing.F) *fuzzBot {
 	st := storetest.New(f)
 	loadSample(f, st)
 	fb.engine, fb.store = commands.New(st, opts), st
-	fb.engine.SetWorkflow(commands.NewTollgates(fb.engine, st, sender, commands.TollgateOptions{Logger: logger}))
+	fb.engine.SetWorkflow(tollgates.New(fb.engine, st, sender, tollgates.Options{Logger: logger}))
 	return fb
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/itspm/itspm/internal/fakeslack"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // Slack's documented example signing secret.
@@ -139,7 +140,7 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 		Logger: logger, Pace: -1, Sleep: e.sleeps.sleep,
 	})
 	if cfg.flow {
-		e.engine.SetWorkflow(commands.NewTollgates(e.engine, st, e.sender, commands.TollgateOptions{Logger: quietLogger()}))
+		e.engine.SetWorkflow(tollgates.New(e.engine, st, e.sender, tollgates.Options{Logger: quietLogger()}))
 	}
 	var store bot.Store = st
 	if cfg.store != nil {

@@ -25,4 +25,3 @@ func LoggerFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 }
 
 func (e *Engine) log(ctx context.Context) *slog.Logger    { return LoggerFrom(ctx, e.logger) }
-func (t *Tollgates) log(ctx context.Context) *slog.Logger { return LoggerFrom(ctx, t.logger) }
