@@ -26,6 +26,7 @@ import (
 	"github.com/itspm/itspm/catalog/sample"
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage/storetest"
 	"github.com/itspm/itspm/tollgates"
 )
@@ -73,11 +74,13 @@ func newFuzzBot(f *testing.F) *fuzzBot {
 		// in testdata (plain go test) run over the real store.
 		mem := newMemStore(f)
 		fb.engine, fb.store = commands.New(mem, opts), mem
+		fb.engine.SetQuestions(questions.New(fb.engine))
 		return fb
 	}
 	st := storetest.New(f)
 	loadSample(f, st)
 	fb.engine, fb.store = commands.New(st, opts), st
+	fb.engine.SetQuestions(questions.New(fb.engine))
 	fb.engine.SetWorkflow(tollgates.New(fb.engine, st, sender, tollgates.Options{Logger: logger}))
 	return fb
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/itspm/itspm/catalog/sample"
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/internal/fakeslack"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
 	"github.com/itspm/itspm/tollgates"
@@ -124,6 +125,7 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 	}
 	e := &env{t: t, fake: fake, store: st, sleeps: &sleepLog{}}
 	e.engine = commands.New(st, commands.Options{Now: fixedNow, Logger: quietLogger()})
+	e.engine.SetQuestions(questions.New(e.engine))
 	var engine bot.Engine = e.engine
 	if cfg.engine != nil {
 		engine = cfg.engine(e.engine)

@@ -50,6 +50,7 @@ type Engine struct {
 	asker  Asker
 	flow   Workflow
 	voter  Voter
+	parser Questions // plain language, see SetQuestions
 }
 
 // Asker answers a plain-language question (the LLM), or returns an error to
@@ -231,7 +232,7 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	c = e.Identify(snap, c)
 	raw := strings.TrimSpace(text[len(fields[0]):])
 	r, err := cmd.run(e, ctx, &request{verb: verb, caller: c, snap: snap, args: fields[1:], raw: raw})
-	if err != nil && asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
+	if err != nil && e.asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
 		return e.question(ctx, c, text)
 	}
 	if readOnly(verb, fields[1:]) {

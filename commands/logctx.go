@@ -24,4 +24,4 @@ func LoggerFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 	return fallback
 }
 
-func (e *Engine) log(ctx context.Context) *slog.Logger    { return LoggerFrom(ctx, e.logger) }
+func (e *Engine) log(ctx context.Context) *slog.Logger { return LoggerFrom(ctx, e.logger) }

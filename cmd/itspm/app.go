@@ -73,6 +73,7 @@ func (a *app) open(ctx context.Context) error {
 // newEngine builds the command engine with the optional parts wired in.
 func (a *app) newEngine(admins []string) {
 	a.engine = commands.New(a.store, commands.Options{Admins: admins, Location: a.cfg.Location, Logger: a.logger})
+	wireQuestions(a)
 	wireWorkflow(a)
 	wireAsker(a)
 }

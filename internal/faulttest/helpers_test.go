@@ -26,6 +26,7 @@ import (
 	"github.com/itspm/itspm/internal/fakeslack"
 	"github.com/itspm/itspm/internal/faultproxy"
 	"github.com/itspm/itspm/internal/testclock"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
 	"github.com/itspm/itspm/tollgates"
@@ -135,6 +136,7 @@ func newReplica(t *testing.T, st *storage.Store, fs *fakeslack.Server, o replica
 	t.Helper()
 	r := &replica{store: st}
 	r.engine = commands.New(st, commands.Options{Admins: []string{"U0DANA"}, Now: o.now, Logger: quiet()})
+	r.engine.SetQuestions(questions.New(r.engine))
 	apiURL := o.apiURL
 	if apiURL == "" {
 		apiURL = fs.APIURL()
