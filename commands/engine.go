@@ -1,7 +1,9 @@
 // Package commands understands what people type after /itspm (or in the
-// terminal, a DM or a mention): the command grammar, questions in plain
-// language and tollgate workflow. It answers with Reply values and never
-// sees Slack or database types.
+// terminal, a DM or a mention): the command grammar, the engine and its
+// read commands, and the Reply model every answer uses. Questions in plain
+// language (package questions, and llm for a model) and the tollgate
+// workflow (package tollgates) plug into the Engine through its
+// interfaces. It never sees Slack or database types.
 package commands
 
 import (
