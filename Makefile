@@ -24,7 +24,7 @@ demo: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -timeout 10m -run 'VoteRace' ./commands/
+	$(GO) test -count=1 -timeout 10m -run 'VoteRace' ./tollgates/
 
 ## test-short: the tests without the race detector (faster while editing)
 test-short:

@@ -28,6 +28,7 @@ import (
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/internal/gencatalog"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage"
 )
 
@@ -124,6 +125,7 @@ func catalogBench(ctx context.Context, n, lookups int) ([]row, error) {
 	}
 	defer st.Close(ctx)
 	engine := commands.New(st, commands.Options{})
+	engine.SetQuestions(questions.New(engine))
 	caller := commands.Caller{Person: "person-0"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	names := make([]string, lookups)

@@ -26,7 +26,9 @@ import (
 	"github.com/itspm/itspm/catalog/sample"
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage/storetest"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // Hostile input: whatever a correctly signed request carries, the bot
@@ -72,12 +74,14 @@ func newFuzzBot(f *testing.F) *fuzzBot {
 		// in testdata (plain go test) run over the real store.
 		mem := newMemStore(f)
 		fb.engine, fb.store = commands.New(mem, opts), mem
+		fb.engine.SetQuestions(questions.New(fb.engine))
 		return fb
 	}
 	st := storetest.New(f)
 	loadSample(f, st)
 	fb.engine, fb.store = commands.New(st, opts), st
-	fb.engine.SetWorkflow(commands.NewTollgates(fb.engine, st, sender, commands.TollgateOptions{Logger: logger}))
+	fb.engine.SetQuestions(questions.New(fb.engine))
+	fb.engine.SetWorkflow(tollgates.New(fb.engine, st, sender, tollgates.Options{Logger: logger}))
 	return fb
 }
 

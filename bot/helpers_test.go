@@ -22,8 +22,10 @@ import (
 	"github.com/itspm/itspm/catalog/sample"
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/internal/fakeslack"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // Slack's documented example signing secret.
@@ -123,6 +125,7 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 	}
 	e := &env{t: t, fake: fake, store: st, sleeps: &sleepLog{}}
 	e.engine = commands.New(st, commands.Options{Now: fixedNow, Logger: quietLogger()})
+	e.engine.SetQuestions(questions.New(e.engine))
 	var engine bot.Engine = e.engine
 	if cfg.engine != nil {
 		engine = cfg.engine(e.engine)
@@ -139,7 +142,7 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 		Logger: logger, Pace: -1, Sleep: e.sleeps.sleep,
 	})
 	if cfg.flow {
-		e.engine.SetWorkflow(commands.NewTollgates(e.engine, st, e.sender, commands.TollgateOptions{Logger: quietLogger()}))
+		e.engine.SetWorkflow(tollgates.New(e.engine, st, e.sender, tollgates.Options{Logger: quietLogger()}))
 	}
 	var store bot.Store = st
 	if cfg.store != nil {

@@ -21,8 +21,10 @@ import (
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/internal/fakeslack"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // tgApprovalMessage waits for the approval message with buttons in channel
@@ -274,8 +276,9 @@ func tgNoSleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 func tgNewReplica(t *testing.T, st *storage.Store, fake *fakeslack.Server) *tgReplica {
 	engine := commands.New(st, commands.Options{Now: fixedNow, Logger: quietLogger()})
+	engine.SetQuestions(questions.New(engine))
 	sender := bot.NewSender(bot.NewClient("xoxb-test", "", fake.APIURL()), bot.SenderOptions{Logger: quietLogger(), Pace: -1, Sleep: tgNoSleep})
-	engine.SetWorkflow(commands.NewTollgates(engine, st, sender, commands.TollgateOptions{Logger: quietLogger()}))
+	engine.SetWorkflow(tollgates.New(engine, st, sender, tollgates.Options{Logger: quietLogger()}))
 	// A generous work timeout: under -race on a busy machine 50 clicks on
 	// one request queue on the database, and this test is about
 	// exactly-once, not latency.

@@ -28,10 +28,11 @@ func (e *Engine) dr(ctx context.Context, r *request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	return e.drCard(r.snap, s), nil
+	return e.DRCard(r.snap, s), nil
 }
 
-func (e *Engine) drCard(snap *domain.Snapshot, s *domain.Service) Reply {
+// DRCard is the continuity card of s: RTO, RPO, plan, last and next test.
+func (e *Engine) DRCard(snap *domain.Snapshot, s *domain.Service) Reply {
 	k := s.Continuity
 	if k == nil {
 		return Reply{Title: "Disaster recovery for " + s.Label(), Text: s.Label() + " has no continuity plan in the catalog."}
@@ -106,7 +107,7 @@ func (e *Engine) recordDR(ctx context.Context, r *request, s *domain.Service, ar
 		return Reply{}, domain.Errorf(domain.Invalid, "The notes %v.", err)
 	}
 	today := e.Today()
-	actor := actorName(r.caller)
+	actor := ActorName(r.caller)
 	updated, err := e.store.UpdateService(ctx, s.Name, domain.AuditEntry{
 		Actor: actor, Action: "dr.record", Source: r.caller.Source,
 		Summary: fmt.Sprintf("recorded DR test: %s%s", result, map[bool]string{true: " (" + notes + ")", false: ""}[notes != ""]),
@@ -134,8 +135,8 @@ func (e *Engine) recordDR(ctx context.Context, r *request, s *domain.Service, ar
 	}, nil
 }
 
-// actorName is how the audit trail names the caller.
-func actorName(c Caller) string {
+// ActorName is how the audit trail names the caller.
+func ActorName(c Caller) string {
 	switch {
 	case c.Person != "":
 		return c.Person

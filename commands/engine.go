@@ -1,7 +1,9 @@
 // Package commands understands what people type after /itspm (or in the
-// terminal, a DM or a mention): the command grammar, questions in plain
-// language and tollgate workflow. It answers with Reply values and never
-// sees Slack or database types.
+// terminal, a DM or a mention): the command grammar, the engine and its
+// read commands, and the Reply model every answer uses. Questions in plain
+// language (package questions, and llm for a model) and the tollgate
+// workflow (package tollgates) plug into the Engine through its
+// interfaces. It never sees Slack or database types.
 package commands
 
 import (
@@ -50,6 +52,7 @@ type Engine struct {
 	asker  Asker
 	flow   Workflow
 	voter  Voter
+	parser Questions // plain language, see SetQuestions
 }
 
 // Asker answers a plain-language question (the LLM), or returns an error to
@@ -100,6 +103,33 @@ func (e *Engine) Today() domain.Date { return domain.Today(e.now(), e.loc) }
 
 // Location is the configured time zone.
 func (e *Engine) Location() *time.Location { return e.loc }
+
+// Now is the engine's clock (Options.Now).
+func (e *Engine) Now() time.Time { return e.now() }
+
+// Logger is the engine's logger (Options.Logger), for work that has no
+// logger in its context.
+func (e *Engine) Logger() *slog.Logger { return e.logger }
+
+// Help is the `help` reply: every command with an example.
+func (e *Engine) Help(c Caller) Reply {
+	r, _ := e.help(context.Background(), &request{caller: c})
+	return r
+}
+
+// Run answers the read command verb for one service as if c had typed
+// `verb <service>`, an error as its reply (for answers to questions).
+func (e *Engine) Run(snap *domain.Snapshot, c Caller, verb string, s *domain.Service) Reply {
+	cmd, ok := lookupCommand(verb)
+	if !ok || !readOnly(verb, nil) {
+		return Refusal("`" + verb + "` is not a command that only reads.")
+	}
+	r, err := cmd.run(e, context.Background(), &request{caller: c, snap: snap, args: []string{s.Name}, raw: s.Name})
+	if err != nil {
+		return ErrorReply(e.logger, err)
+	}
+	return r
+}
 
 // IsAdmin reports whether the caller has the admin role.
 func (e *Engine) IsAdmin(c Caller) bool {
@@ -186,7 +216,7 @@ func lookupCommand(verb string) (command, bool) {
 func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, error) {
 	text = strings.TrimSpace(strings.ToValidUTF8(text, ""))
 	if len(text) > 4000 {
-		return errorReply("That is too long for a command; please keep it under 4,000 characters."), nil
+		return Refusal("That is too long for a command; please keep it under 4,000 characters."), nil
 	}
 	fields := strings.Fields(text)
 	if len(fields) == 0 {
@@ -204,7 +234,7 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	c = e.Identify(snap, c)
 	raw := strings.TrimSpace(text[len(fields[0]):])
 	r, err := cmd.run(e, ctx, &request{verb: verb, caller: c, snap: snap, args: fields[1:], raw: raw})
-	if err != nil && asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
+	if err != nil && e.asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
 		return e.question(ctx, c, text)
 	}
 	if readOnly(verb, fields[1:]) {
@@ -229,20 +259,20 @@ func readOnly(verb string, args []string) bool {
 	case "tollgate", "approve", "reject", "withdraw":
 		return false
 	case "dr":
-		return !mentionsRecord(args)
+		return !MentionsRecord(args)
 	}
 	return true
 }
 
-// mentionsRecord reports whether command arguments hold the "record"
+// MentionsRecord reports whether command arguments hold the "record"
 // keyword of `dr <service> record …`, which writes.
-func mentionsRecord(args []string) bool {
+func MentionsRecord(args []string) bool {
 	return slices.ContainsFunc(args, func(a string) bool { return strings.EqualFold(a, "record") })
 }
 
 func (e *Engine) workflow(ctx context.Context, r *request) (Reply, error) {
 	if e.flow == nil {
-		return errorReply("Tollgate approvals are not enabled in this build."), nil
+		return Refusal("Tollgate approvals are not enabled in this build."), nil
 	}
 	return e.flow.Handle(ctx, r.caller, r.verb, r.args)
 }
@@ -269,11 +299,11 @@ func ErrorReply(logger *slog.Logger, err error) Reply {
 	if ref != "" && logger != nil {
 		logger.Error("command failed", "ref", ref, "err", err)
 	}
-	return errorReply(text)
+	return Refusal(text)
 }
 
-// normalize lower-cases and trims punctuation around a service reference.
-func normalize(s string) string {
+// Normalize lower-cases and trims punctuation around a service reference.
+func Normalize(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.TrimFunc(s, func(r rune) bool { return unicode.IsPunct(r) && r != '-' })
 	s = strings.TrimSuffix(s, "'s")

@@ -64,7 +64,7 @@ func Percent(f float64) string {
 // Number formats a measurement without trailing zeros.
 func Number(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-func currency(s *domain.Service) string {
+func Currency(s *domain.Service) string {
 	if s.Cost != nil {
 		return s.Cost.Currency
 	}
@@ -79,9 +79,9 @@ func DueText(d domain.Due) string {
 	case d.Days == 0:
 		return string(d.Date) + " (today)"
 	case d.Overdue:
-		return fmt.Sprintf("%s (overdue by %s)", d.Date, plural(-d.Days, "day"))
+		return fmt.Sprintf("%s (overdue by %s)", d.Date, Plural(-d.Days, "day"))
 	}
-	return fmt.Sprintf("%s (in %s)", d.Date, plural(d.Days, "day"))
+	return fmt.Sprintf("%s (in %s)", d.Date, Plural(d.Days, "day"))
 }
 
 // DateRel describes a date relative to today.
@@ -94,12 +94,12 @@ func DateRel(d, today domain.Date) string {
 	case n == 0:
 		return string(d) + " (today)"
 	case n < 0:
-		return fmt.Sprintf("%s (%s ago)", d, plural(-n, "day"))
+		return fmt.Sprintf("%s (%s ago)", d, Plural(-n, "day"))
 	}
-	return fmt.Sprintf("%s (in %s)", d, plural(n, "day"))
+	return fmt.Sprintf("%s (in %s)", d, Plural(n, "day"))
 }
 
-func plural(n int, word string) string {
+func Plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
@@ -131,14 +131,14 @@ func PersonDetail(snap *domain.Snapshot, name string) string {
 	return s
 }
 
-func portfolioText(snap *domain.Snapshot, name string) string {
+func PortfolioText(snap *domain.Snapshot, name string) string {
 	if pf, ok := snap.Portfolios[name]; ok && pf.Title != "" {
 		return pf.Title
 	}
 	return name
 }
 
-func tierText(t int) string {
+func TierText(t int) string {
 	if t == 0 {
 		return "not set"
 	}
@@ -153,7 +153,7 @@ func stageText(s domain.Stage) string {
 	return fmt.Sprintf("%s (%d of %d)", s, i+1, len(domain.Stages))
 }
 
-func serviceLabel(s *domain.Service) string {
+func ServiceLabel(s *domain.Service) string {
 	switch {
 	case s.Title == "":
 		return s.Name
@@ -163,15 +163,15 @@ func serviceLabel(s *domain.Service) string {
 	return fmt.Sprintf("%s (%s)", s.Title, s.Name)
 }
 
-func kpiTarget(t domain.SLATarget) string {
+func KPITarget(t domain.SLATarget) string {
 	op := "≥"
 	if t.LowerIsBetter() {
 		op = "≤"
 	}
-	return fmt.Sprintf("%s %s %s", op, Number(t.Target), unitText(t.Unit))
+	return fmt.Sprintf("%s %s %s", op, Number(t.Target), UnitText(t.Unit))
 }
 
-func unitText(u string) string {
+func UnitText(u string) string {
 	if u == "percent" {
 		return "%"
 	}

@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"context"
@@ -7,7 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/questions"
 )
 
 // fuzzStore is an in-memory Store: fuzzing wants speed, and the parser is
@@ -60,22 +62,23 @@ func FuzzHandle(f *testing.F) {
 		f.Add(seed)
 	}
 	store := &fuzzStore{snap: fuzzSnapshot()}
-	e := New(store, Options{Admins: []string{"lee"}, Now: func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }})
+	e := commands.New(store, commands.Options{Admins: []string{"lee"}, Now: func() time.Time { return time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) }})
+	e.SetQuestions(questions.New(e))
 	f.Fuzz(func(t *testing.T, text string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		start := time.Now()
-		r, err := e.Handle(ctx, Caller{Person: "lee"}, text)
+		r, err := e.Handle(ctx, commands.Caller{Person: "lee"}, text)
 		if time.Since(start) > 2*time.Second {
 			t.Fatalf("Handle(%q) took %s", text, time.Since(start))
 		}
 		if err != nil {
-			if msg, _ := ErrorText(err); msg == "" {
+			if msg, _ := commands.ErrorText(err); msg == "" {
 				t.Fatalf("error without text: %v", err)
 			}
 			return
 		}
-		out := PlainText(r)
+		out := commands.PlainText(r)
 		if !utf8.ValidString(out) {
 			t.Fatalf("reply to %q is not valid UTF-8", text)
 		}

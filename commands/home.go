@@ -70,11 +70,11 @@ func homeSummary(owned, managed int) string {
 	case owned == 0 && managed == 0:
 		return "You do not own or manage any service in the catalog."
 	case managed == 0:
-		return fmt.Sprintf("You own %s.", plural(owned, "service"))
+		return fmt.Sprintf("You own %s.", Plural(owned, "service"))
 	case owned == 0:
-		return fmt.Sprintf("You manage portfolios with %s.", plural(managed, "service"))
+		return fmt.Sprintf("You manage portfolios with %s.", Plural(managed, "service"))
 	}
-	return fmt.Sprintf("You own %s and manage portfolios with %s more.", plural(owned, "service"), plural(managed, "service"))
+	return fmt.Sprintf("You own %s and manage portfolios with %s more.", Plural(owned, "service"), Plural(managed, "service"))
 }
 
 // servicesOf returns the services person owns, and the other services of
@@ -95,7 +95,7 @@ func servicesOf(snap *domain.Snapshot, person string) (owned, managed []*domain.
 func homeServiceLines(snap *domain.Snapshot, list []*domain.Service) []string {
 	lines := make([]string, 0, len(list))
 	for _, s := range list {
-		lines = append(lines, serviceLine(snap, s))
+		lines = append(lines, ServiceLine(snap, s))
 	}
 	return lines
 }

@@ -16,13 +16,12 @@ func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	return context.WithValue(ctx, loggerKey{}, l)
 }
 
-// loggerFrom is the logger in ctx, else fallback.
-func loggerFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
+// LoggerFrom is the logger in ctx, else fallback.
+func LoggerFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok && l != nil {
 		return l
 	}
 	return fallback
 }
 
-func (e *Engine) log(ctx context.Context) *slog.Logger    { return loggerFrom(ctx, e.logger) }
-func (t *Tollgates) log(ctx context.Context) *slog.Logger { return loggerFrom(ctx, t.logger) }
+func (e *Engine) log(ctx context.Context) *slog.Logger { return LoggerFrom(ctx, e.logger) }

@@ -21,7 +21,7 @@ type Voter interface {
 // Vote records a tollgate vote (what the Approve and Reject buttons do).
 func (e *Engine) Vote(ctx context.Context, c Caller, requestID string, approve bool, comment string) (Reply, error) {
 	if e.voter == nil {
-		return errorReply("Tollgate approvals are not enabled in this build."), nil
+		return Refusal("Tollgate approvals are not enabled in this build."), nil
 	}
 	snap, err := e.store.Snapshot(ctx)
 	if err != nil {

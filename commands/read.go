@@ -36,7 +36,7 @@ func (e *Engine) serviceCard(_ context.Context, r *request) (Reply, error) {
 	}
 	snap, today := r.snap, e.Today()
 	owner := PersonDetail(snap, s.Owner)
-	pf := portfolioText(snap, s.Portfolio)
+	pf := PortfolioText(snap, s.Portfolio)
 	if p, ok := snap.Portfolios[s.Portfolio]; ok && p.Manager != "" {
 		pf += " · managed by " + Person(snap, p.Manager)
 	}
@@ -44,7 +44,7 @@ func (e *Engine) serviceCard(_ context.Context, r *request) (Reply, error) {
 		{"Owner", owner},
 		{"Portfolio", pf},
 		{"Stage", stageText(s.Stage)},
-		{"Tier", tierText(s.Tier)},
+		{"Tier", TierText(s.Tier)},
 	}
 	if s.Cost != nil {
 		fields = append(fields, Field{"Annual TCO", Money(s.Cost.Currency, s.AnnualTCO())})
@@ -62,7 +62,7 @@ func (e *Engine) serviceCard(_ context.Context, r *request) (Reply, error) {
 	if len(s.SLA) > 0 {
 		var lines []string
 		for _, t := range s.SLA {
-			lines = append(lines, fmt.Sprintf("%s %s", t.KPI, kpiTarget(t)))
+			lines = append(lines, fmt.Sprintf("%s %s", t.KPI, KPITarget(t)))
 		}
 		secs = append(secs, Section{Heading: "SLA targets", Lines: lines})
 	}
@@ -80,7 +80,7 @@ func (e *Engine) serviceCard(_ context.Context, r *request) (Reply, error) {
 		ctxLine = "Tags: " + strings.Join(s.Tags, ", ")
 	}
 	return Reply{
-		Title:    serviceLabel(s),
+		Title:    ServiceLabel(s),
 		Text:     s.Description,
 		Sections: secs,
 		Context:  ctxLine,
@@ -102,7 +102,7 @@ func (e *Engine) owner(_ context.Context, r *request) (Reply, error) {
 	snap := r.snap
 	fields := []Field{{"Owner", PersonDetail(snap, s.Owner)}}
 	if pf, ok := snap.Portfolios[s.Portfolio]; ok {
-		fields = append(fields, Field{"Portfolio", portfolioText(snap, s.Portfolio)})
+		fields = append(fields, Field{"Portfolio", PortfolioText(snap, s.Portfolio)})
 		if pf.Manager != "" {
 			fields = append(fields, Field{"Portfolio manager", PersonDetail(snap, pf.Manager)})
 		}
@@ -213,7 +213,7 @@ func (e *Engine) deps(_ context.Context, r *request) (Reply, error) {
 		for _, d := range list {
 			l := d.Name
 			if svc, ok := r.snap.Services[d.Name]; ok {
-				l = serviceLabel(svc)
+				l = ServiceLabel(svc)
 				if svc.Tier > 0 {
 					l += fmt.Sprintf(", tier %d", svc.Tier)
 				}
@@ -290,11 +290,11 @@ func (e *Engine) find(_ context.Context, r *request) (Reply, error) {
 		switch {
 		case n == q || strings.EqualFold(s.Title, q):
 			score = 100
-		case containsFold(s.Aliases, q):
+		case ContainsFold(s.Aliases, q):
 			score = 90
 		case strings.Contains(n, q) || strings.Contains(strings.ToLower(s.Title), q):
 			score = 70
-		case containsFold(s.Tags, q):
+		case ContainsFold(s.Tags, q):
 			score = 60
 		case anyContains(s.Aliases, q):
 			score = 50
@@ -309,31 +309,31 @@ func (e *Engine) find(_ context.Context, r *request) (Reply, error) {
 	if len(hits) == 0 {
 		text := fmt.Sprintf("No service matches %q.", r.raw)
 		if sug := Suggestions(r.snap, q, 3); len(sug) > 0 {
-			text += " Did you mean " + orList(sug) + "?"
+			text += " Did you mean " + OrList(sug) + "?"
 		}
 		return Reply{Title: "Find: " + r.raw, Text: text}, nil
 	}
 	var lines []string
 	for _, h := range hits {
-		lines = append(lines, serviceLine(r.snap, h.s))
+		lines = append(lines, ServiceLine(r.snap, h.s))
 	}
 	return Reply{
 		Title:    "Find: " + r.raw,
-		Text:     fmt.Sprintf("%s matching %q:", plural(len(hits), "service"), r.raw),
+		Text:     fmt.Sprintf("%s matching %q:", Plural(len(hits), "service"), r.raw),
 		Sections: []Section{{Lines: lines}},
 	}, nil
 }
 
-// serviceLine is the one-line summary used in lists.
-func serviceLine(snap *domain.Snapshot, s *domain.Service) string {
-	l := fmt.Sprintf("%s: %s, %s", serviceLabel(s), s.Stage, tierText(s.Tier))
+// ServiceLine is the one-line summary used in lists.
+func ServiceLine(snap *domain.Snapshot, s *domain.Service) string {
+	l := fmt.Sprintf("%s: %s, %s", ServiceLabel(s), s.Stage, TierText(s.Tier))
 	if s.Owner != "" {
 		l += ", owner " + Person(snap, s.Owner)
 	}
 	return l
 }
 
-func containsFold(list []string, q string) bool {
+func ContainsFold(list []string, q string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, q) {
 			return true
@@ -370,13 +370,13 @@ func (e *Engine) roadmap(_ context.Context, r *request) (Reply, error) {
 		}
 		if it.Due != "" {
 			if it.Status != "done" && it.Due.Before(today) {
-				l += fmt.Sprintf(", due %s, OVERDUE by %s", it.Due, plural(it.Due.DaysUntil(today), "day"))
+				l += fmt.Sprintf(", due %s, OVERDUE by %s", it.Due, Plural(it.Due.DaysUntil(today), "day"))
 			} else {
 				l += ", due " + DateRel(it.Due, today)
 			}
 		}
 		if it.Cost > 0 {
-			l += ", " + Money(currency(s), it.Cost)
+			l += ", " + Money(Currency(s), it.Cost)
 		}
 		lines = append(lines, l)
 	}
@@ -415,7 +415,7 @@ func (e *Engine) performance(_ context.Context, r *request) (Reply, error) {
 	for _, res := range results {
 		t := res.Target
 		if res.Latest == nil {
-			lines = append(lines, fmt.Sprintf("%s: target %s, no measurement yet", t.KPI, kpiTarget(t)))
+			lines = append(lines, fmt.Sprintf("%s: target %s, no measurement yet", t.KPI, KPITarget(t)))
 			continue
 		}
 		verdict := "MISSED"
@@ -425,7 +425,7 @@ func (e *Engine) performance(_ context.Context, r *request) (Reply, error) {
 		} else {
 			missed++
 		}
-		lines = append(lines, fmt.Sprintf("%s: %s %s in %s vs target %s: %s", t.KPI, Number(res.Latest.Value), unitText(t.Unit), res.Latest.Month, kpiTarget(t), verdict))
+		lines = append(lines, fmt.Sprintf("%s: %s %s in %s vs target %s: %s", t.KPI, Number(res.Latest.Value), UnitText(t.Unit), res.Latest.Month, KPITarget(t), verdict))
 	}
 	text := fmt.Sprintf("%d of %d targets met in the latest measurements.", met, met+missed)
 	if missed > 0 {
@@ -477,5 +477,5 @@ func (e *Engine) history(ctx context.Context, r *request) (Reply, error) {
 		}
 		lines = append(lines, l)
 	}
-	return Reply{Title: "History of " + s.Label(), Text: fmt.Sprintf("Latest %s, newest first:", plural(len(entries), "change")), Sections: []Section{{Lines: lines}}}, nil
+	return Reply{Title: "History of " + s.Label(), Text: fmt.Sprintf("Latest %s, newest first:", Plural(len(entries), "change")), Sections: []Section{{Lines: lines}}}, nil
 }

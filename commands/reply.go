@@ -53,8 +53,8 @@ type Action struct {
 // private-use characters (which catalog text may not contain), so each
 // renderer can turn them into <@U…> or a plain name after escaping the rest.
 const (
-	mentionOpen  = '\uE000'
-	mentionClose = '\uE001'
+	MentionOpen  = '\uE000'
+	MentionClose = '\uE001'
 )
 
 // Mention renders a person: "\uE000U0DANA|Dana Ortiz\uE001".
@@ -62,7 +62,7 @@ func Mention(slackUser, label string) string {
 	if slackUser == "" {
 		return label
 	}
-	return string(mentionOpen) + slackUser + "|" + label + string(mentionClose)
+	return string(MentionOpen) + slackUser + "|" + label + string(MentionClose)
 }
 
 // ReplaceMentions rewrites every mention token with f(slackUser, label) and
@@ -73,21 +73,21 @@ func ReplaceMentions(s string, esc func(string) string, f func(user, label strin
 	}
 	var b strings.Builder
 	for {
-		i := strings.IndexRune(s, mentionOpen)
+		i := strings.IndexRune(s, MentionOpen)
 		if i < 0 {
 			b.WriteString(esc(s))
 			return b.String()
 		}
-		j := strings.IndexRune(s[i:], mentionClose)
+		j := strings.IndexRune(s[i:], MentionClose)
 		if j < 0 {
 			b.WriteString(esc(s))
 			return b.String()
 		}
 		b.WriteString(esc(s[:i]))
-		tok := s[i+len(string(mentionOpen)) : i+j]
+		tok := s[i+len(string(MentionOpen)) : i+j]
 		user, label, _ := strings.Cut(tok, "|")
 		b.WriteString(f(user, label))
-		s = s[i+j+len(string(mentionClose)):]
+		s = s[i+j+len(string(MentionClose)):]
 	}
 }
 
@@ -144,5 +144,5 @@ func PlainText(r Reply) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// errorReply is the reply for a refusal or failure.
-func errorReply(text string) Reply { return Reply{Text: text, Error: true} }
+// Refusal is the reply for a refusal or failure.
+func Refusal(text string) Reply { return Reply{Text: text, Error: true} }

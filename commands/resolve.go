@@ -12,7 +12,7 @@ import (
 // (case-insensitive, possessives and punctuation ignored). With no match it
 // returns a NotFound error suggesting the closest names.
 func Resolve(snap *domain.Snapshot, ref string) (*domain.Service, error) {
-	key := normalize(ref)
+	key := Normalize(ref)
 	if key == "" {
 		return nil, domain.Errorf(domain.Invalid, "Which service? Give its name, alias or title, e.g. `owner payroll`.")
 	}
@@ -29,7 +29,7 @@ func Resolve(snap *domain.Snapshot, ref string) (*domain.Service, error) {
 	if s, ok := fuzzy(snap, key); ok {
 		return s, nil
 	}
-	return nil, notFound(snap, ref)
+	return nil, NotFound(snap, ref)
 }
 
 // fuzzy accepts a single clearly-closest key within a small edit distance
@@ -67,7 +67,7 @@ func abs(n int) int {
 
 // Suggestions returns up to n service names closest to ref.
 func Suggestions(snap *domain.Snapshot, ref string, n int) []string {
-	key := normalize(ref)
+	key := Normalize(ref)
 	type cand struct {
 		name string
 		d    int
@@ -110,17 +110,17 @@ func Suggestions(snap *domain.Snapshot, ref string, n int) []string {
 	return out
 }
 
-func notFound(snap *domain.Snapshot, ref string) error {
+func NotFound(snap *domain.Snapshot, ref string) error {
 	msg := fmt.Sprintf("I don't know a service called %q.", strings.TrimSpace(ref))
 	if sug := Suggestions(snap, ref, 3); len(sug) > 0 {
-		msg += " Did you mean " + orList(sug) + "?"
+		msg += " Did you mean " + OrList(sug) + "?"
 	} else {
 		msg += " Try `find <text>` to search the catalog."
 	}
 	return domain.Errorf(domain.NotFound, "%s", msg)
 }
 
-func orList(items []string) string {
+func OrList(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
 		q[i] = "`" + s + "`"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage/storetest"
 )
 
@@ -31,6 +32,7 @@ func TestRecordingDRTestStopsTheReminder(t *testing.T) {
 	at := utc("2026-11-27T09:00:00Z")
 	now := func() time.Time { return at.Add(time.Hour) }
 	eng := commands.New(st, commands.Options{Admins: []string{"U0ADMIN"}, Now: now, Logger: quietLogger()})
+	eng.SetQuestions(questions.New(eng))
 	s, err := New(Options{Store: st, Now: now, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)

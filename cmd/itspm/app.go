@@ -10,6 +10,7 @@ import (
 
 	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/storage"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // app is the wiring shared by every subcommand: configuration, logger,
@@ -23,7 +24,7 @@ type app struct {
 	// notifier delivers workflow messages: Slack in serve, the terminal in
 	// chat. Set it before open.
 	notifier commands.Notifier
-	flow     *commands.Tollgates // tollgate approvals, wired by open
+	flow     *tollgates.Workflow // tollgate approvals, wired by open
 }
 
 // jobNames are the jobs whose schedules ITSPM_SCHEDULE_<JOB> may override.
@@ -72,6 +73,7 @@ func (a *app) open(ctx context.Context) error {
 // newEngine builds the command engine with the optional parts wired in.
 func (a *app) newEngine(admins []string) {
 	a.engine = commands.New(a.store, commands.Options{Admins: admins, Location: a.cfg.Location, Logger: a.logger})
+	wireQuestions(a)
 	wireWorkflow(a)
 	wireAsker(a)
 }

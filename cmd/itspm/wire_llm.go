@@ -1,6 +1,6 @@
 package main
 
-import "github.com/itspm/itspm/commands"
+import "github.com/itspm/itspm/llm"
 
 // wireAsker enables LLM answers on a.engine when OPENAI_API_KEY is set; the
 // built-in parser answers otherwise, and whenever the LLM fails.
@@ -8,7 +8,7 @@ func wireAsker(a *app) {
 	if a.cfg.OpenAIKey == "" {
 		return
 	}
-	a.engine.SetAsker(commands.NewLLM(commands.LLMConfig{
+	a.engine.SetAsker(llm.New(llm.Config{
 		APIKey:  a.cfg.OpenAIKey,
 		BaseURL: a.cfg.OpenAIBaseURL,
 		Model:   a.cfg.OpenAIModel,

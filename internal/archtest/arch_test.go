@@ -4,6 +4,7 @@ package archtest
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,16 +19,32 @@ func deps(t *testing.T, pkg string) []string {
 }
 
 func TestDependencyDirection(t *testing.T) {
+	// The command layer: the engine (commands) and what plugs into it
+	// (questions, llm, tollgates) never see Slack or database types.
+	commandLayer := []string{
+		"github.com/slack-go/", "go.mongodb.org/", "github.com/itspm/itspm/storage", "github.com/itspm/itspm/bot",
+		"github.com/FerretDB/",
+	}
+	with := func(extra ...string) []string { return append(slices.Clone(commandLayer), extra...) }
 	forbidden := map[string][]string{
-		"github.com/itspm/itspm/commands": {
-			"github.com/slack-go/", "go.mongodb.org/", "github.com/itspm/itspm/storage", "github.com/itspm/itspm/bot",
-			"github.com/FerretDB/",
-		},
+		// commands is the lower layer: questions, llm and tollgates import
+		// it and are wired into the engine through its interfaces
+		// (Questions, Asker, Workflow and Voter), never the other way.
+		"github.com/itspm/itspm/commands": with(
+			"github.com/itspm/itspm/questions", "github.com/itspm/itspm/llm", "github.com/itspm/itspm/tollgates",
+		),
+		// The built-in parser needs no model and no workflow.
+		"github.com/itspm/itspm/questions": with("github.com/itspm/itspm/llm", "github.com/itspm/itspm/tollgates"),
+		// The model reads; it cannot reach the workflow that writes.
+		"github.com/itspm/itspm/llm": with("github.com/itspm/itspm/tollgates"),
+		// The workflow does not read plain language.
+		"github.com/itspm/itspm/tollgates": with("github.com/itspm/itspm/questions", "github.com/itspm/itspm/llm"),
 		"github.com/itspm/itspm/jobs": {
 			"github.com/slack-go/", "github.com/itspm/itspm/bot", "github.com/itspm/itspm/cmd",
 		},
 		"github.com/itspm/itspm/storage": {
 			"github.com/slack-go/", "github.com/itspm/itspm/commands", "github.com/itspm/itspm/bot",
+			"github.com/itspm/itspm/questions", "github.com/itspm/itspm/llm", "github.com/itspm/itspm/tollgates",
 		},
 	}
 	for pkg, bad := range forbidden {

@@ -26,8 +26,10 @@ import (
 	"github.com/itspm/itspm/internal/fakeslack"
 	"github.com/itspm/itspm/internal/faultproxy"
 	"github.com/itspm/itspm/internal/testclock"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
+	"github.com/itspm/itspm/tollgates"
 )
 
 const secret = "fault-test-signing-secret"
@@ -110,7 +112,7 @@ func newSlack(t *testing.T) *fakeslack.Server {
 type replica struct {
 	store  *storage.Store
 	engine *commands.Engine
-	flow   *commands.Tollgates
+	flow   *tollgates.Workflow
 	sender *bot.Sender
 	bot    *bot.Server
 	srv    *httptest.Server
@@ -125,7 +127,7 @@ type replicaOptions struct {
 	logger      *slog.Logger // the bot's; nil: quiet()
 	// flowStore replaces the store of the tollgate workflow (to stop a
 	// replica at a precise step).
-	flowStore   commands.TollgateStore
+	flowStore   tollgates.Store
 	apiURL      string // Slack Web API; "": the fake's
 	slackClient *http.Client
 }
@@ -134,6 +136,7 @@ func newReplica(t *testing.T, st *storage.Store, fs *fakeslack.Server, o replica
 	t.Helper()
 	r := &replica{store: st}
 	r.engine = commands.New(st, commands.Options{Admins: []string{"U0DANA"}, Now: o.now, Logger: quiet()})
+	r.engine.SetQuestions(questions.New(r.engine))
 	apiURL := o.apiURL
 	if apiURL == "" {
 		apiURL = fs.APIURL()
@@ -146,11 +149,11 @@ func newReplica(t *testing.T, st *storage.Store, fs *fakeslack.Server, o replica
 		so.Pace = -1
 	}
 	r.sender = bot.NewSender(slackClient(apiURL, o.slackClient), so)
-	var fst commands.TollgateStore = st
+	var fst tollgates.Store = st
 	if o.flowStore != nil {
 		fst = o.flowStore
 	}
-	r.flow = commands.NewTollgates(r.engine, fst, r.sender, commands.TollgateOptions{Logger: quiet(), Grace: o.grace})
+	r.flow = tollgates.New(r.engine, fst, r.sender, tollgates.Options{Logger: quiet(), Grace: o.grace})
 	r.engine.SetWorkflow(r.flow)
 	logger := o.logger
 	if logger == nil {

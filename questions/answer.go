@@ -1,12 +1,17 @@
-package commands
+// Package questions understands questions in plain language ("who owns
+// payroll?", "which tier 1 services have an overdue DR test?"): words,
+// the entities they name, the intent, periods and list conditions, and
+// answers from the catalog snapshot with the engine's read commands. It
+// never changes anything.
+package questions
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
@@ -16,7 +21,7 @@ type question struct {
 	ws      []string // normalised words
 	iw      []string // words for intent scoring: misspelt keywords corrected
 	today   domain.Date
-	caller  Caller
+	caller  commands.Caller
 	matches []match
 	used    []bool // words that named an entity
 
@@ -33,14 +38,21 @@ type question struct {
 	per   *period
 }
 
+// Parser is the built-in question parser (no network) over the read
+// commands of an engine. It implements commands.Questions; wire it with
+// Engine.SetQuestions.
+type Parser struct{ eng *commands.Engine }
+
+// New returns the parser that answers with e's read commands.
+func New(e *commands.Engine) *Parser { return &Parser{eng: e} }
+
 // Answer is the built-in question parser (no network). It answers from the
 // snapshot, and when unsure says what it understood and suggests a command;
 // it never makes up a fact, and never changes anything.
-func (e *Engine) Answer(snap *domain.Snapshot, c Caller, text string) Reply {
+func (e *Parser) Answer(snap *domain.Snapshot, c commands.Caller, text string) commands.Reply {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		r, _ := e.help(context.Background(), &request{caller: c})
-		return r
+		return e.eng.Help(c)
 	}
 	q := e.parse(snap, c, text)
 	r, ok := e.changeRequest(snap, q)
@@ -52,8 +64,8 @@ func (e *Engine) Answer(snap *domain.Snapshot, c Caller, text string) Reply {
 }
 
 // parse normalises the question and finds what it names and asks.
-func (e *Engine) parse(snap *domain.Snapshot, c Caller, text string) *question {
-	q := &question{raw: text, ws: words(text), today: e.Today(), caller: c}
+func (e *Parser) parse(snap *domain.Snapshot, c commands.Caller, text string) *question {
+	q := &question{raw: text, ws: words(text), today: e.eng.Today(), caller: c}
 	for _, id := range requestIDPattern.FindAllString(text, -1) {
 		q.ids = append(q.ids, strings.ToUpper(id[:2])+id[2:])
 	}
@@ -184,7 +196,7 @@ func (q *question) svcPos(s *domain.Service) int {
 	return -1
 }
 
-func (e *Engine) answer(snap *domain.Snapshot, q *question) Reply {
+func (e *Parser) answer(snap *domain.Snapshot, q *question) commands.Reply {
 	var svc *domain.Service
 	if len(q.svcs) > 0 {
 		svc = q.svcs[0]
@@ -220,7 +232,7 @@ func (e *Engine) answer(snap *domain.Snapshot, q *question) Reply {
 	case top == iTollgate:
 		return e.tollgateAnswer(snap, q, svc)
 	case top == iHelp && !strongSvc:
-		r, _ := e.help(context.Background(), &request{caller: q.caller})
+		r := e.eng.Help(q.caller)
 		r.Text = "I answer questions about the service catalog in plain language, and these commands:"
 		return r
 	case top == iDeps && svc != nil:
@@ -298,7 +310,7 @@ func listCue(q *question) bool {
 // vendorOnly reports whether every service the question names is named by
 // the same words as a vendor ("the SAP contract": SAP the vendor, not the
 // ERP whose alias is sap).
-func (e *Engine) vendorOnly(q *question) bool {
+func (e *Parser) vendorOnly(q *question) bool {
 	vendorPos := map[int]bool{}
 	for _, m := range q.matches {
 		if m.kind == kVendor {
@@ -314,7 +326,7 @@ func (e *Engine) vendorOnly(q *question) bool {
 }
 
 // unsure says what was understood and suggests commands; it states no fact.
-func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
+func (e *Parser) unsure(snap *domain.Snapshot, q *question, top intent) commands.Reply {
 	var leftovers []string
 	for i, w := range q.ws {
 		if !q.used[i] && !stopwords[w] && !isNumber(w) && len(w) >= 3 && !isCue(w) {
@@ -322,7 +334,7 @@ func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
 		}
 	}
 	var b strings.Builder
-	var acts []Action
+	var acts []commands.Action
 	if q.score[top] <= 1 { // "what is …" alone says nothing about what is asked
 		top = iNone
 	}
@@ -336,10 +348,10 @@ func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
 		sug = closeNames(snap, leftovers, 3)
 		fmt.Fprintf(&b, " I don't know a service called %q.", strings.Join(leftovers, " "))
 		if len(sug) > 0 {
-			b.WriteString(" Did you mean " + orList(sug) + "?")
+			b.WriteString(" Did you mean " + commands.OrList(sug) + "?")
 		}
 		b.WriteString(" You can search the catalog with `find " + leftovers[0] + "`.")
-		acts = append(acts, Action{Label: "Find " + leftovers[0], Command: "find " + leftovers[0]})
+		acts = append(acts, commands.Action{Label: "Find " + leftovers[0], Command: "find " + leftovers[0]})
 	}
 	if cmd := intentCommand[top]; cmd != "" {
 		fmt.Fprintf(&b, " For one service, try `%s <service>`", cmd)
@@ -350,8 +362,8 @@ func (e *Engine) unsure(snap *domain.Snapshot, q *question, top intent) Reply {
 	} else {
 		b.WriteString(" Try `help` for the commands, or ask e.g. \"who owns payroll?\" or \"which services does lee own?\".")
 	}
-	acts = append(acts, Action{Label: "Help", Command: "help"})
-	return Reply{Text: b.String(), Actions: acts}
+	acts = append(acts, commands.Action{Label: "Help", Command: "help"})
+	return commands.Reply{Text: b.String(), Actions: acts}
 }
 
 // closeNames suggests services whose keys are close to one of the words
@@ -424,11 +436,7 @@ var intentCommand = map[intent]string{
 	iCard: "service", iChannel: "service", iStrategy: "service", iHistory: "history",
 }
 
-// run calls a read command for one service and returns its reply.
-func (e *Engine) run(snap *domain.Snapshot, q *question, s *domain.Service, fn func(*Engine, context.Context, *request) (Reply, error)) Reply {
-	r, err := fn(e, context.Background(), &request{caller: q.caller, snap: snap, args: []string{s.Name}, raw: s.Name})
-	if err != nil {
-		return ErrorReply(e.logger, err)
-	}
-	return r
+// run calls the read command verb for one service and returns its reply.
+func (e *Parser) run(snap *domain.Snapshot, q *question, s *domain.Service, verb string) commands.Reply {
+	return e.eng.Run(snap, q.caller, verb, s)
 }

@@ -1,4 +1,4 @@
-package commands
+package questions
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/itspm/itspm/commands"
 )
 
 // evalCase is one question of testdata/eval.yaml.
@@ -36,7 +38,7 @@ func TestEvaluation(t *testing.T) {
 	}
 	e, _ := sampleEngine(t, nil)
 	ctx := context.Background()
-	lee := Caller{SlackUser: "U0LEE", Source: "eval"}
+	lee := commands.Caller{SlackUser: "U0LEE", Source: "eval"}
 	type tally struct{ ok, n int }
 	byKind := map[string]*tally{}
 	passed := 0
@@ -48,9 +50,9 @@ func TestEvaluation(t *testing.T) {
 		r, err := e.Handle(ctx, lee, c.Q)
 		got := ""
 		if err != nil {
-			got = "error: " + ErrorReply(nil, err).Text
+			got = "error: " + commands.ErrorReply(nil, err).Text
 		} else {
-			got = PlainText(r)
+			got = commands.PlainText(r)
 		}
 		low := strings.ToLower(got)
 		var problems []string

@@ -1,4 +1,4 @@
-package commands
+package questions
 
 import (
 	"strings"
@@ -255,4 +255,11 @@ func isNumber(w string) bool {
 		}
 	}
 	return w != ""
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

@@ -1,4 +1,4 @@
-package commands
+package tollgates
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/metrics"
 )
@@ -28,7 +29,7 @@ import (
 // votes, insert, votes again, audit; a click after the decision: snapshot,
 // decision. A deciding vote adds the decision insert and
 // its effects.
-func (t *Tollgates) Vote(ctx context.Context, c Caller, requestID string, approve bool, comment string) (Reply, error) {
+func (t *Workflow) Vote(ctx context.Context, c commands.Caller, requestID string, approve bool, comment string) (commands.Reply, error) {
 	r, err := t.vote(ctx, c, normalizeRequestID(requestID), approve, strings.TrimSpace(comment))
 	if err != nil {
 		if isRefusal(err) {
@@ -39,27 +40,27 @@ func (t *Tollgates) Vote(ctx context.Context, c Caller, requestID string, approv
 			}
 			return refusal(err), nil
 		}
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	return r, nil
 }
 
-func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool, comment string) (Reply, error) {
+func (t *Workflow) vote(ctx context.Context, c commands.Caller, id string, approve bool, comment string) (commands.Reply, error) {
 	if err := domain.CheckText(comment); err != nil {
-		return Reply{}, domain.Errorf(domain.Invalid, "The comment %v.", err)
+		return commands.Reply{}, domain.Errorf(domain.Invalid, "The comment %v.", err)
 	}
 	if len(comment) > 2000 {
-		return Reply{}, domain.Errorf(domain.Invalid, "Please keep the comment under 2,000 characters.")
+		return commands.Reply{}, domain.Errorf(domain.Invalid, "Please keep the comment under 2,000 characters.")
 	}
 	snap, err := t.sharedSnapshot(ctx)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	c = t.e.Identify(snap, c)
 	// The decision first: after it, most clicks stop here in one read.
 	if d, err := t.st.TollgateDecision(ctx, id); err == nil {
 		req := &domain.TollgateRequest{ID: id}
-		if t.e.now().Sub(d.At) >= t.grace {
+		if t.e.Now().Sub(d.At) >= t.grace {
 			// Decided a while ago: if the request is still unsettled, its
 			// process crashed applying the effects; finish them.
 			if r, err := t.st.TollgateRequest(ctx, id); err == nil && r.Status == domain.RequestOpen {
@@ -67,81 +68,81 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 			}
 		}
 		metrics.TollgateVotes.WithLabelValues("late").Inc()
-		return Reply{}, t.decidedError(ctx, snap, req, d)
+		return commands.Reply{}, t.decidedError(ctx, snap, req, d)
 	} else if domain.ErrorCode(err) != domain.NotFound {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	req, err := t.st.TollgateRequest(ctx, id)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	if req.Status != domain.RequestOpen {
 		metrics.TollgateVotes.WithLabelValues("late").Inc()
-		return Reply{}, t.decidedError(ctx, snap, req, nil)
+		return commands.Reply{}, t.decidedError(ctx, snap, req, nil)
 	}
 	board, ok := snap.Boards[req.Board]
 	if !ok {
-		return Reply{}, domain.Errorf(domain.Invalid, "Board %q of %s is no longer in the catalog; ask an admin.", req.Board, req.ID)
+		return commands.Reply{}, domain.Errorf(domain.Invalid, "Board %q of %s is no longer in the catalog; ask an admin.", req.Board, req.ID)
 	}
 	if c.Person == "" {
-		return Reply{}, domain.Errorf(domain.Forbidden, "I can't match your Slack account to a person in the catalog, so I can't count your vote on %s.", req.ID)
+		return commands.Reply{}, domain.Errorf(domain.Forbidden, "I can't match your Slack account to a person in the catalog, so I can't count your vote on %s.", req.ID)
 	}
 	if c.Person == req.Requester {
-		return Reply{}, domain.Errorf(domain.Forbidden, "You requested %s, so you can't vote on it; %s decides.", req.ID, boardLabel(board))
+		return commands.Reply{}, domain.Errorf(domain.Forbidden, "You requested %s, so you can't vote on it; %s decides.", req.ID, boardLabel(board))
 	}
 	if !board.IsMember(c.Person) {
-		return Reply{}, domain.Errorf(domain.Forbidden, "Only members of %s vote on %s (%s).", boardLabel(board), req.ID, memberList(snap, board.Members))
+		return commands.Reply{}, domain.Errorf(domain.Forbidden, "Only members of %s vote on %s (%s).", boardLabel(board), req.ID, memberList(snap, board.Members))
 	}
 	if !approve && comment == "" {
-		return Reply{}, domain.Errorf(domain.Invalid, "A rejection needs a reason: `reject %s <reason>`.", req.ID)
+		return commands.Reply{}, domain.Errorf(domain.Invalid, "A rejection needs a reason: `reject %s <reason>`.", req.ID)
 	}
 
 	votes, err := t.votes(ctx, req.ID)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
-	mine := domain.Vote{Request: req.ID, Voter: c.Person, Approve: approve, Comment: comment, At: t.e.now().UTC(), Source: c.Source}
+	mine := domain.Vote{Request: req.ID, Voter: c.Person, Approve: approve, Comment: comment, At: t.e.Now().UTC(), Source: c.Source}
 	// Each failed insert means another vote took the slot (so the loop ends
 	// by the time the board has voted) or this member already voted.
 	for attempt := 0; ; attempt++ {
 		if prev, ok := findVote(votes, c.Person); ok {
 			metrics.TollgateVotes.WithLabelValues("duplicate").Inc()
-			return Reply{}, domain.Errorf(domain.Conflict, "You already %s %s %s.", voteVerb(prev.Approve), req.ID, t.when(prev.At))
+			return commands.Reply{}, domain.Errorf(domain.Conflict, "You already %s %s %s.", voteVerb(prev.Approve), req.ID, t.when(prev.At))
 		}
 		if out, n := domain.Decide(votes, req.Quorum); out != domain.Pending {
-			return Reply{}, t.tooLate(ctx, snap, req, votes[:n], out)
+			return commands.Reply{}, t.tooLate(ctx, snap, req, votes[:n], out)
 		}
 		if attempt > len(board.Members)+1 {
-			return Reply{}, fmt.Errorf("vote on %s: no free slot after %d attempts", req.ID, attempt)
+			return commands.Reply{}, fmt.Errorf("vote on %s: no free slot after %d attempts", req.ID, attempt)
 		}
 		mine.Slot = nextSlot(votes)
 		ok, err := t.st.InsertTollgateVote(ctx, mine)
 		if err != nil {
-			return Reply{}, err
+			return commands.Reply{}, err
 		}
 		if ok {
 			break
 		}
 		if votes, err = t.votes(ctx, req.ID); err != nil {
-			return Reply{}, err
+			return commands.Reply{}, err
 		}
 	}
 	mine.ID = voteID(req.ID, mine.Slot)
 
 	// Decide over the stored slots, as every other process will.
 	if votes, err = t.votes(ctx, req.ID); err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	out, n := domain.Decide(votes, req.Quorum)
 	pos := slotIndex(votes, mine.Slot)
 	if pos < 0 {
-		return Reply{}, fmt.Errorf("vote on %s: stored vote %s is missing from the votes read back", req.ID, mine.ID)
+		return commands.Reply{}, fmt.Errorf("vote on %s: stored vote %s is missing from the votes read back", req.ID, mine.ID)
 	}
 	if out != domain.Pending && pos >= n {
 		// Cannot happen while slots are claimed after reading the ones
 		// below; kept so that a late vote never counts.
 		t.dropVote(ctx, mine)
-		return Reply{}, t.tooLate(ctx, snap, req, votes[:n], out)
+		return commands.Reply{}, t.tooLate(ctx, snap, req, votes[:n], out)
 	}
 	var (
 		won    bool
@@ -150,13 +151,13 @@ func (t *Tollgates) vote(ctx context.Context, c Caller, id string, approve bool,
 	if out != domain.Pending {
 		won, winner, err = t.decide(ctx, req, votes[:n], out)
 		if err != nil {
-			return Reply{}, err
+			return commands.Reply{}, err
 		}
 		if winner.Outcome == domain.Withdrawn {
 			// Withdrawn while this vote was on its way: it does not count.
 			t.dropVote(ctx, mine)
 			metrics.TollgateVotes.WithLabelValues("late").Inc()
-			return Reply{}, t.decidedError(ctx, snap, req, winner)
+			return commands.Reply{}, t.decidedError(ctx, snap, req, winner)
 		}
 	}
 	metrics.TollgateVotes.WithLabelValues(map[bool]string{true: "approve", false: "reject"}[approve]).Inc()
@@ -187,7 +188,7 @@ func voteAudit(req *domain.TollgateRequest, v domain.Vote) domain.AuditEntry {
 }
 
 // votes reads one request's votes in slot order.
-func (t *Tollgates) votes(ctx context.Context, id string) ([]domain.Vote, error) {
+func (t *Workflow) votes(ctx context.Context, id string) ([]domain.Vote, error) {
 	m, err := t.st.TollgateVotes(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -195,7 +196,7 @@ func (t *Tollgates) votes(ctx context.Context, id string) ([]domain.Vote, error)
 	return m[id], nil
 }
 
-func (t *Tollgates) dropVote(ctx context.Context, v domain.Vote) {
+func (t *Workflow) dropVote(ctx context.Context, v domain.Vote) {
 	if err := t.st.DeleteTollgateVote(ctx, v.ID); err != nil {
 		t.log(ctx).Error("delete late tollgate vote", "vote", v.ID, "err", err)
 	}
@@ -204,7 +205,7 @@ func (t *Tollgates) dropVote(ctx context.Context, v domain.Vote) {
 // tooLate answers a vote on a request whose votes already decided it,
 // making sure the decision is recorded (its voter may have stopped before
 // recording it).
-func (t *Tollgates) tooLate(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, prefix []domain.Vote, out domain.Outcome) error {
+func (t *Workflow) tooLate(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, prefix []domain.Vote, out domain.Outcome) error {
 	// Usually the decision is there: a read spares the store a write.
 	won, winner := false, (*domain.TollgateDecision)(nil)
 	d, err := t.st.TollgateDecision(ctx, req.ID)
@@ -228,9 +229,9 @@ func (t *Tollgates) tooLate(ctx context.Context, snap *domain.Snapshot, req *dom
 }
 
 // decide inserts the decision; exactly one caller per request wins.
-func (t *Tollgates) decide(ctx context.Context, req *domain.TollgateRequest, prefix []domain.Vote, out domain.Outcome) (bool, *domain.TollgateDecision, error) {
+func (t *Workflow) decide(ctx context.Context, req *domain.TollgateRequest, prefix []domain.Vote, out domain.Outcome) (bool, *domain.TollgateDecision, error) {
 	last := prefix[len(prefix)-1]
-	d := domain.TollgateDecision{ID: req.ID, Service: req.Service, Outcome: out, By: last.Voter, At: t.e.now().UTC(),
+	d := domain.TollgateDecision{ID: req.ID, Service: req.Service, Outcome: out, By: last.Voter, At: t.e.Now().UTC(),
 		Votes: prefix, Comment: last.Comment, Source: last.Source}
 	won, winner, err := t.st.DecideTollgate(ctx, d)
 	if err != nil {
@@ -243,7 +244,7 @@ func (t *Tollgates) decide(ctx context.Context, req *domain.TollgateRequest, pre
 }
 
 // decidedError explains that a request is no longer open to votes.
-func (t *Tollgates) decidedError(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) error {
+func (t *Workflow) decidedError(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) error {
 	if d == nil {
 		var err error
 		if d, err = t.st.TollgateDecision(ctx, req.ID); err != nil {
@@ -258,12 +259,12 @@ func (t *Tollgates) decidedError(ctx context.Context, snap *domain.Snapshot, req
 
 // outcomeText says who decided what, and when: "approved by Dana (14:02)
 // and Lee (14:03)".
-func (t *Tollgates) outcomeText(snap *domain.Snapshot, d *domain.TollgateDecision) string {
+func (t *Workflow) outcomeText(snap *domain.Snapshot, d *domain.TollgateDecision) string {
 	switch d.Outcome {
 	case domain.Withdrawn:
-		return fmt.Sprintf("withdrawn by %s %s", Person(snap, d.By), t.when(d.At))
+		return fmt.Sprintf("withdrawn by %s %s", commands.Person(snap, d.By), t.when(d.At))
 	case domain.Rejected:
-		s := fmt.Sprintf("rejected by %s %s", Person(snap, d.By), t.when(d.At))
+		s := fmt.Sprintf("rejected by %s %s", commands.Person(snap, d.By), t.when(d.At))
 		if d.Comment != "" {
 			s += fmt.Sprintf(" (%q)", d.Comment)
 		}
@@ -272,7 +273,7 @@ func (t *Tollgates) outcomeText(snap *domain.Snapshot, d *domain.TollgateDecisio
 	var who []string
 	for _, v := range d.Votes {
 		if v.Approve {
-			who = append(who, fmt.Sprintf("%s %s", Person(snap, v.Voter), t.when(v.At)))
+			who = append(who, fmt.Sprintf("%s %s", commands.Person(snap, v.Voter), t.when(v.At)))
 		}
 	}
 	return "approved by " + listWithAnd(who)
@@ -314,8 +315,8 @@ func voteVerb(approve bool) string {
 
 // when is a time for messages: "at 14:02" today, "on 2026-11-26 at 14:02"
 // otherwise, in the configured zone.
-func (t *Tollgates) when(at time.Time) string {
-	local, now := at.In(t.e.loc), t.e.now().In(t.e.loc)
+func (t *Workflow) when(at time.Time) string {
+	local, now := at.In(t.e.Location()), t.e.Now().In(t.e.Location())
 	if local.Format(time.DateOnly) == now.Format(time.DateOnly) {
 		return "at " + local.Format("15:04")
 	}

@@ -1,4 +1,4 @@
-package commands_test
+package tollgates_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/itspm/itspm/internal/testclock"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // tgNow is the tests' "now": 2026-11-27 12:00 UTC.
@@ -160,7 +161,7 @@ type fixture struct {
 	t     *testing.T
 	st    *storage.Store
 	e     *commands.Engine
-	flow  *commands.Tollgates
+	flow  *tollgates.Workflow
 	notes *recorder
 	clock *testclock.Clock
 }
@@ -184,9 +185,9 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // engine builds an engine over st (another replica shares the database).
-func (f *fixture) engine(st *storage.Store, n commands.Notifier) (*commands.Engine, *commands.Tollgates) {
+func (f *fixture) engine(st *storage.Store, n commands.Notifier) (*commands.Engine, *tollgates.Workflow) {
 	e := commands.New(st, commands.Options{Admins: []string{"U0ADMIN", "priya"}, Now: f.clock.Now, Logger: quiet()})
-	flow := commands.NewTollgates(e, st, n, commands.TollgateOptions{Grace: time.Minute})
+	flow := tollgates.New(e, st, n, tollgates.Options{Grace: time.Minute})
 	e.SetWorkflow(flow)
 	return e, flow
 }

@@ -1,6 +1,6 @@
 //go:build race
 
-package commands_test
+package tollgates_test
 
 // raceReps is how often the tollgate vote race repeats. The race detector
 // slows the embedded store about tenfold, so race builds run fewer rounds

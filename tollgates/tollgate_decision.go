@@ -1,4 +1,4 @@
-package commands
+package tollgates
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/metrics"
 )
@@ -40,7 +41,7 @@ const applyTimeout = 30 * time.Second
 // insert. The stage change is guarded by the service still being in the
 // gate's from stage, so applying twice never moves a service twice. It
 // reports whether the request is settled.
-func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision, fresh bool) bool {
+func (t *Workflow) apply(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision, fresh bool) bool {
 	// The decision stands whatever happens to the click that made it (a
 	// timeout, a shutdown): its effects get their own time.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
@@ -85,7 +86,7 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 	}
 	if d.Outcome == domain.Approved && !done[stepStage] {
 		_, err := t.st.UpdateService(ctx, req.Service, domain.AuditEntry{
-			At: later(t.e.now(), d.At), Actor: d.By, Action: "stage.change", Source: d.Source,
+			At: later(t.e.Now(), d.At), Actor: d.By, Action: "stage.change", Source: d.Source,
 			Summary: fmt.Sprintf("stage %s → %s by tollgate %s", req.From, req.To, req.ID),
 		}, func(s *domain.Service) error {
 			if s.Stage != req.From {
@@ -118,7 +119,7 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 	// message that fast). The update is left to whichever of us claims it
 	// once the message is recorded.
 	board := snap.Boards[req.Board]
-	deferred := fresh && req.MessageTS == "" && board != nil && board.Channel != "" && t.e.now().Sub(req.OpenedAt) < t.grace
+	deferred := fresh && req.MessageTS == "" && board != nil && board.Channel != "" && t.e.Now().Sub(req.OpenedAt) < t.grace
 	if req.Channel != "" && req.MessageTS != "" && !done[stepUpdate] {
 		if err := t.n.Update(ctx, req.Channel, req.MessageTS, t.approvalMessage(snap, svc, req, d.Votes, d)); err != nil {
 			log.Error("update tollgate approval message", "err", err)
@@ -138,7 +139,7 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 		}
 	}
 	if svc != nil && svc.Channel != "" && svc.Channel != req.Channel && !done[stepChannel] {
-		if _, _, err := t.n.Post(ctx, svc.Channel, Reply{InChannel: true, Text: t.channelLine(snap, svc, req, d)}); err != nil {
+		if _, _, err := t.n.Post(ctx, svc.Channel, commands.Reply{InChannel: true, Text: t.channelLine(snap, svc, req, d)}); err != nil {
 			log.Error("tell the service channel about the tollgate", "err", err)
 			ok = false
 		} else {
@@ -148,11 +149,11 @@ func (t *Tollgates) apply(ctx context.Context, snap *domain.Snapshot, req *domai
 	if deferred && !t.deferredUpdate(ctx, snap, svc, req, d) {
 		return false // the poster updates the message and settles the request
 	}
-	if !ok && t.e.now().Sub(d.At) < t.giveUp {
+	if !ok && t.e.Now().Sub(d.At) < t.giveUp {
 		return false
 	}
 	if !ok {
-		log.Warn("settling tollgate request although some notifications failed", "age", t.e.now().Sub(d.At))
+		log.Warn("settling tollgate request although some notifications failed", "age", t.e.Now().Sub(d.At))
 	}
 	mark(stepApplied)
 	return t.settle(ctx, req, d)
@@ -167,7 +168,7 @@ func later(at, decided time.Time) time.Time {
 	return decided.Add(time.Millisecond).UTC()
 }
 
-func (t *Tollgates) settle(ctx context.Context, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
+func (t *Workflow) settle(ctx context.Context, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
 	if err := t.st.CloseTollgateRequest(ctx, req, d.Outcome.Status(), d.At); err != nil {
 		t.log(ctx).Error("close tollgate request", "request", req.ID, "err", err)
 		return false
@@ -175,7 +176,7 @@ func (t *Tollgates) settle(ctx context.Context, req *domain.TollgateRequest, d *
 	return true
 }
 
-func (t *Tollgates) decisionAudit(snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) domain.AuditEntry {
+func (t *Workflow) decisionAudit(snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) domain.AuditEntry {
 	// A fixed ID makes a retried entry a no-op; its time prefix (and "~",
 	// after the random part of other IDs) sorts it after the votes of the
 	// same instant, as storage.NewID-ordered entries are.
@@ -221,35 +222,35 @@ func fixedAuditID(at time.Time, key string) string {
 // Withdraw closes an open request on its requester's (or an admin's)
 // behalf, through the same single decision as votes: a withdrawal racing
 // with a deciding vote either wins or answers with the decision.
-func (t *Tollgates) Withdraw(ctx context.Context, c Caller, requestID string) (Reply, error) {
+func (t *Workflow) Withdraw(ctx context.Context, c commands.Caller, requestID string) (commands.Reply, error) {
 	id := normalizeRequestID(requestID)
 	snap, err := t.st.Snapshot(ctx)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	c = t.e.Identify(snap, c)
 	req, err := t.st.TollgateRequest(ctx, id)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	if c.Person != req.Requester && !t.e.IsAdmin(c) {
-		return Reply{}, domain.Errorf(domain.Forbidden, "Only the requester (%s) or an admin can withdraw %s.", Person(snap, req.Requester), req.ID)
+		return commands.Reply{}, domain.Errorf(domain.Forbidden, "Only the requester (%s) or an admin can withdraw %s.", commands.Person(snap, req.Requester), req.ID)
 	}
 	if req.Status != domain.RequestOpen {
-		return Reply{}, t.decidedError(ctx, snap, req, nil)
+		return commands.Reply{}, t.decidedError(ctx, snap, req, nil)
 	}
 	votes, err := t.votes(ctx, req.ID)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
-	d := domain.TollgateDecision{ID: req.ID, Service: req.Service, Outcome: domain.Withdrawn, By: actorName(c),
-		At: t.e.now().UTC(), Votes: votes, Source: c.Source}
+	d := domain.TollgateDecision{ID: req.ID, Service: req.Service, Outcome: domain.Withdrawn, By: commands.ActorName(c),
+		At: t.e.Now().UTC(), Votes: votes, Source: c.Source}
 	won, winner, err := t.st.DecideTollgate(ctx, d)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	if !won {
-		return Reply{}, t.decidedError(ctx, snap, req, winner)
+		return commands.Reply{}, t.decidedError(ctx, snap, req, winner)
 	}
 	metrics.TollgateDecisions.WithLabelValues(string(domain.Withdrawn)).Inc()
 	t.apply(ctx, snap, req, winner, true)
@@ -257,7 +258,7 @@ func (t *Tollgates) Withdraw(ctx context.Context, c Caller, requestID string) (R
 	if s, ok := snap.Services[req.Service]; ok {
 		label = s.Label()
 	}
-	return Reply{
+	return commands.Reply{
 		Title: "Withdrawn: " + req.ID,
 		Text:  fmt.Sprintf("The request to move %s from %s to %s is withdrawn; the board's message says so.", label, req.From, req.To),
 	}, nil
@@ -270,7 +271,7 @@ func (t *Tollgates) Withdraw(ctx context.Context, c Caller, requestID string) (R
 // recorded: its poster, which records it next, takes over. Either side
 // updates the message only by claiming stepLateUpdate, so it is updated
 // once even when both see it.
-func (t *Tollgates) deferredUpdate(ctx context.Context, snap *domain.Snapshot, svc *domain.Service, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
+func (t *Workflow) deferredUpdate(ctx context.Context, snap *domain.Snapshot, svc *domain.Service, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
 	if _, err := t.st.ClaimTollgateStep(ctx, req.ID, stepDeferred); err != nil {
 		t.log(ctx).Error("record tollgate step", "request", req.ID, "step", stepDeferred, "err", err)
 		return false // Reconcile finishes it after the grace period
@@ -288,7 +289,7 @@ func (t *Tollgates) deferredUpdate(ctx context.Context, snap *domain.Snapshot, s
 // message already shows a decided request's buttons, so it claims the
 // update; when the decider has already stopped short (stepDeferred), it
 // also finishes the request.
-func (t *Tollgates) messageRecorded(ctx context.Context, req *domain.TollgateRequest) {
+func (t *Workflow) messageRecorded(ctx context.Context, req *domain.TollgateRequest) {
 	d, err := t.st.TollgateDecision(ctx, req.ID)
 	if err != nil {
 		if domain.ErrorCode(err) != domain.NotFound {
@@ -311,7 +312,7 @@ func (t *Tollgates) messageRecorded(ctx context.Context, req *domain.TollgateReq
 
 // lateUpdate updates a recorded approval message to its decision, once
 // between decider and poster.
-func (t *Tollgates) lateUpdate(ctx context.Context, snap *domain.Snapshot, svc *domain.Service, req *domain.TollgateRequest, d *domain.TollgateDecision) {
+func (t *Workflow) lateUpdate(ctx context.Context, snap *domain.Snapshot, svc *domain.Service, req *domain.TollgateRequest, d *domain.TollgateDecision) {
 	log := t.log(ctx).With("request", req.ID)
 	won, err := t.st.ClaimTollgateStep(ctx, req.ID, stepLateUpdate)
 	if err != nil || !won {
@@ -336,7 +337,7 @@ func (t *Tollgates) lateUpdate(ctx context.Context, snap *domain.Snapshot, svc *
 // grace window by unique insert, so replicas running it together apply
 // each request once. It returns how many requests it settled; the
 // tollgate-reminders job calls it before nudging.
-func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
+func (t *Workflow) Reconcile(ctx context.Context) (int, error) {
 	reqs, err := t.st.UnsettledTollgateRequests(ctx)
 	if err != nil || len(reqs) == 0 {
 		return 0, err
@@ -368,7 +369,7 @@ func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
 				t.announce(ctx, snap, req)
 				continue
 			}
-			if t.e.now().Sub(vs[n-1].At) < t.grace {
+			if t.e.Now().Sub(vs[n-1].At) < t.grace {
 				continue
 			}
 			won, winner, err := t.decide(ctx, req, vs[:n], out)
@@ -395,10 +396,10 @@ func (t *Tollgates) Reconcile(ctx context.Context) (int, error) {
 // that failed with a server error may have arrived after all; then the
 // board sees the message twice, and only this one is updated on the
 // decision, which beats never seeing it.
-func (t *Tollgates) announce(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest) {
+func (t *Workflow) announce(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest) {
 	board, bok := snap.Boards[req.Board]
 	svc, sok := snap.Services[req.Service]
-	age := t.e.now().Sub(req.OpenedAt)
+	age := t.e.Now().Sub(req.OpenedAt)
 	if !bok || !sok || age < t.grace || age > t.giveUp {
 		return
 	}
@@ -437,8 +438,8 @@ func (t *Tollgates) announce(ctx context.Context, snap *domain.Snapshot, req *do
 
 // retry re-applies the effects of an unsettled decision older than the
 // grace period, under this grace window's lease.
-func (t *Tollgates) retry(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
-	age := t.e.now().Sub(d.At)
+func (t *Workflow) retry(ctx context.Context, snap *domain.Snapshot, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
+	age := t.e.Now().Sub(d.At)
 	if age < t.grace {
 		return false
 	}

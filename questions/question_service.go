@@ -1,4 +1,4 @@
-package commands
+package questions
 
 import (
 	"fmt"
@@ -6,13 +6,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
 // aboutServices answers a question about the services it names: one
 // service gets the matching command's reply with the fact as its lead
 // sentence; several get one fact each.
-func (e *Engine) aboutServices(snap *domain.Snapshot, q *question, in intent) Reply {
+func (e *Parser) aboutServices(snap *domain.Snapshot, q *question, in intent) commands.Reply {
 	if len(q.svcs) > 1 && in != iNone && in != iCard {
 		var facts []string
 		var names []string
@@ -21,7 +22,7 @@ func (e *Engine) aboutServices(snap *domain.Snapshot, q *question, in intent) Re
 			facts = append(facts, fact)
 			names = append(names, s.Name)
 		}
-		return Reply{
+		return commands.Reply{
 			Title:   strings.ToUpper(intentNames[in][:1]) + intentNames[in][1:] + ": " + strings.Join(names, ", "),
 			Text:    strings.Join(facts, "\n"),
 			Context: "From the catalog. Ask about one service for the details.",
@@ -37,45 +38,45 @@ func (e *Engine) aboutServices(snap *domain.Snapshot, q *question, in intent) Re
 
 // aboutService returns the fact that answers the question for s, and the
 // command reply that gives the details.
-func (e *Engine) aboutService(snap *domain.Snapshot, q *question, s *domain.Service, in intent) (string, Reply) {
+func (e *Parser) aboutService(snap *domain.Snapshot, q *question, s *domain.Service, in intent) (string, commands.Reply) {
 	switch in {
 	case iOwner:
-		return e.ownerFact(snap, s), e.run(snap, q, s, (*Engine).owner)
+		return e.ownerFact(snap, s), e.run(snap, q, s, "owner")
 	case iManager, iPortfolio:
-		return managerFact(snap, s), e.run(snap, q, s, (*Engine).owner)
+		return managerFact(snap, s), e.run(snap, q, s, "owner")
 	case iCost:
-		return e.costFact(q, s), e.run(snap, q, s, (*Engine).cost)
+		return e.costFact(q, s), e.run(snap, q, s, "cost")
 	case iStage:
-		return stageFact(q, s), e.run(snap, q, s, (*Engine).serviceCard)
+		return stageFact(q, s), e.run(snap, q, s, "service")
 	case iTier:
-		return tierFact(q, s), e.run(snap, q, s, (*Engine).serviceCard)
+		return tierFact(q, s), e.run(snap, q, s, "service")
 	case iSLA:
-		return slaFact(q, s), e.run(snap, q, s, (*Engine).performance)
+		return slaFact(q, s), e.run(snap, q, s, "performance")
 	case iDeps:
-		return depsDownFact(snap, s), e.run(snap, q, s, (*Engine).deps)
+		return depsDownFact(snap, s), e.run(snap, q, s, "deps")
 	case iRoadmap:
 		return e.roadmapFact(snap, q, s)
 	case iDR:
-		return e.drFact(q, s), e.drCard(snap, s)
+		return e.drFact(q, s), e.eng.DRCard(snap, s)
 	case iVendor:
-		r := e.run(snap, q, s, (*Engine).cost)
+		r := e.run(snap, q, s, "cost")
 		r.Title = "Vendors of " + s.Label()
-		r.Sections = slices.DeleteFunc(r.Sections, func(sec Section) bool { return sec.Heading != "Vendor products" })
+		r.Sections = slices.DeleteFunc(r.Sections, func(sec commands.Section) bool { return sec.Heading != "Vendor products" })
 		return e.vendorFact(s), r
 	case iReview:
-		return e.reviewFact(q, s), e.run(snap, q, s, (*Engine).performance)
+		return e.reviewFact(q, s), e.run(snap, q, s, "performance")
 	case iChannel:
 		if s.Channel == "" {
-			return s.Label() + " has no Slack channel in the catalog.", Reply{Title: serviceLabel(s)}
+			return s.Label() + " has no Slack channel in the catalog.", commands.Reply{Title: commands.ServiceLabel(s)}
 		}
-		return fmt.Sprintf("%s's Slack channel is %s.", s.Label(), s.Channel), Reply{Title: serviceLabel(s)}
+		return fmt.Sprintf("%s's Slack channel is %s.", s.Label(), s.Channel), commands.Reply{Title: commands.ServiceLabel(s)}
 	case iStrategy:
-		return strategyFact(q, s), e.run(snap, q, s, (*Engine).serviceCard)
+		return strategyFact(q, s), e.run(snap, q, s, "service")
 	case iHistory:
 		return fmt.Sprintf("To see what changed on %s and who changed it, use `history %s`.", s.Label(), s.Name),
-			Reply{Title: "History of " + s.Label(), Actions: []Action{{Label: "History", Command: "history " + s.Name}}}
+			commands.Reply{Title: "History of " + s.Label(), Actions: []commands.Action{{Label: "History", Command: "history " + s.Name}}}
 	}
-	r := e.run(snap, q, s, (*Engine).serviceCard)
+	r := e.run(snap, q, s, "service")
 	fact := fmt.Sprintf("%s: %s", s.Label(), s.Description)
 	if s.Description == "" {
 		fact = "Here is what the catalog says about " + s.Label() + "."
@@ -96,11 +97,11 @@ func cardWords(q *question) bool {
 	return q.score[iCard] > 0 || len(q.ws) <= 3
 }
 
-func (e *Engine) ownerFact(snap *domain.Snapshot, s *domain.Service) string {
+func (e *Parser) ownerFact(snap *domain.Snapshot, s *domain.Service) string {
 	if s.Owner == "" {
 		return s.Label() + " has no owner in the catalog."
 	}
-	return fmt.Sprintf("%s is owned by %s.", s.Label(), Person(snap, s.Owner))
+	return fmt.Sprintf("%s is owned by %s.", s.Label(), commands.Person(snap, s.Owner))
 }
 
 func managerFact(snap *domain.Snapshot, s *domain.Service) string {
@@ -109,9 +110,9 @@ func managerFact(snap *domain.Snapshot, s *domain.Service) string {
 		return s.Label() + " is in no portfolio of the catalog."
 	}
 	if pf.Manager == "" {
-		return fmt.Sprintf("%s is in the %s portfolio, which has no manager in the catalog.", s.Label(), portfolioText(snap, s.Portfolio))
+		return fmt.Sprintf("%s is in the %s portfolio, which has no manager in the catalog.", s.Label(), commands.PortfolioText(snap, s.Portfolio))
 	}
-	return fmt.Sprintf("%s is in the %s portfolio, managed by %s.", s.Label(), portfolioText(snap, s.Portfolio), Person(snap, pf.Manager))
+	return fmt.Sprintf("%s is in the %s portfolio, managed by %s.", s.Label(), commands.PortfolioText(snap, s.Portfolio), commands.Person(snap, pf.Manager))
 }
 
 // costFacet is the part of the cost model a question asks about.
@@ -139,7 +140,7 @@ func costFacet(q *question) string {
 	return "total"
 }
 
-func (e *Engine) costFact(q *question, s *domain.Service) string {
+func (e *Parser) costFact(q *question, s *domain.Service) string {
 	c := s.Cost
 	if c == nil {
 		return s.Label() + " has no cost model in the catalog yet."
@@ -147,9 +148,9 @@ func (e *Engine) costFact(q *question, s *domain.Service) string {
 	cur, total := c.Currency, c.TCO.Total()
 	category := func(label string, v float64) string {
 		if total == 0 {
-			return fmt.Sprintf("%s's annual %s cost is %s.", s.Label(), label, Money(cur, v))
+			return fmt.Sprintf("%s's annual %s cost is %s.", s.Label(), label, commands.Money(cur, v))
 		}
-		return fmt.Sprintf("%s's annual %s cost is %s, %s of its %s total cost of ownership.", s.Label(), label, Money(cur, v), Percent(v/total), Money(cur, total))
+		return fmt.Sprintf("%s's annual %s cost is %s, %s of its %s total cost of ownership.", s.Label(), label, commands.Money(cur, v), commands.Percent(v/total), commands.Money(cur, total))
 	}
 	switch costFacet(q) {
 	case "budget":
@@ -162,14 +163,14 @@ func (e *Engine) costFact(q *question, s *domain.Service) string {
 		var verdict, yes string
 		switch {
 		case amt > 0:
-			verdict, yes = "over budget by "+Money(cur, amt), "Yes"
+			verdict, yes = "over budget by "+commands.Money(cur, amt), "Yes"
 		case amt < 0:
-			verdict, yes = "under budget by "+Money(cur, -amt), "No"
+			verdict, yes = "under budget by "+commands.Money(cur, -amt), "No"
 		default:
 			verdict, yes = "exactly on budget", "No"
 		}
 		if ok && amt != 0 {
-			verdict += fmt.Sprintf(" (%s)", Percent(abs64(frac)))
+			verdict += fmt.Sprintf(" (%s)", commands.Percent(abs64(frac)))
 		}
 		if has(q.ws, "under", "below", "within") {
 			yes = map[string]string{"Yes": "No", "No": "Yes"}[yes]
@@ -177,7 +178,7 @@ func (e *Engine) costFact(q *question, s *domain.Service) string {
 				yes = "Yes"
 			}
 		}
-		fact := fmt.Sprintf("In %s, %s spent %s against a budget of %s: %s.", last.Month, s.Label(), Money(cur, last.Actual), Money(cur, last.Budget), verdict)
+		fact := fmt.Sprintf("In %s, %s spent %s against a budget of %s: %s.", last.Month, s.Label(), commands.Money(cur, last.Actual), commands.Money(cur, last.Budget), verdict)
 		if q.yesNo() {
 			fact = yes + ". " + fact
 		}
@@ -185,21 +186,21 @@ func (e *Engine) costFact(q *question, s *domain.Service) string {
 	case "recovery":
 		if rec, ok := c.Recovery(); ok {
 			if c.Recovered == 0 {
-				return fmt.Sprintf("%s recovers nothing through charging (charging model: %s); its annual TCO is %s.", s.Label(), orNotSet(c.ChargingModel), Money(cur, total))
+				return fmt.Sprintf("%s recovers nothing through charging (charging model: %s); its annual TCO is %s.", s.Label(), orNotSet(c.ChargingModel), commands.Money(cur, total))
 			}
-			return fmt.Sprintf("%s recovers %s a year through charging: %s of its %s annual TCO.", s.Label(), Money(cur, c.Recovered), Percent(rec), Money(cur, total))
+			return fmt.Sprintf("%s recovers %s a year through charging: %s of its %s annual TCO.", s.Label(), commands.Money(cur, c.Recovered), commands.Percent(rec), commands.Money(cur, total))
 		}
-		return fmt.Sprintf("%s recovers %s a year; it has no TCO to compare with.", s.Label(), Money(cur, c.Recovered))
+		return fmt.Sprintf("%s recovers %s a year; it has no TCO to compare with.", s.Label(), commands.Money(cur, c.Recovered))
 	case "unit":
 		if c.UnitPrice <= 0 {
 			return fmt.Sprintf("%s has no unit price in the catalog (charging model: %s).", s.Label(), orNotSet(c.ChargingModel))
 		}
 		per := map[string]string{"per-user": " per user", "per-transaction": " per transaction"}[c.ChargingModel]
-		return fmt.Sprintf("%s's unit price is %s%s (charging model: %s).", s.Label(), Money(cur, c.UnitPrice), per, orNotSet(c.ChargingModel))
+		return fmt.Sprintf("%s's unit price is %s%s (charging model: %s).", s.Label(), commands.Money(cur, c.UnitPrice), per, orNotSet(c.ChargingModel))
 	case "charging":
 		fact := fmt.Sprintf("%s's charging model is %s", s.Label(), orNotSet(c.ChargingModel))
 		if c.UnitPrice > 0 {
-			fact += ", at a unit price of " + Money(cur, c.UnitPrice)
+			fact += ", at a unit price of " + commands.Money(cur, c.UnitPrice)
 		}
 		return fact + "."
 	case "licenses":
@@ -212,7 +213,7 @@ func (e *Engine) costFact(q *question, s *domain.Service) string {
 		return category("support", c.TCO.Support)
 	}
 	return fmt.Sprintf("%s costs %s a year (annual total cost of ownership: licenses %s, infrastructure %s, labor %s, support %s).",
-		s.Label(), Money(cur, total), Money(cur, c.TCO.Licenses), Money(cur, c.TCO.Infrastructure), Money(cur, c.TCO.Labor), Money(cur, c.TCO.Support))
+		s.Label(), commands.Money(cur, total), commands.Money(cur, c.TCO.Licenses), commands.Money(cur, c.TCO.Infrastructure), commands.Money(cur, c.TCO.Labor), commands.Money(cur, c.TCO.Support))
 }
 
 func abs64(f float64) float64 {
@@ -348,7 +349,7 @@ func askedKPIs(q *question, s *domain.Service) []domain.KPIResult {
 var stopwordKPI = setOf("p95 rate time the and")
 
 func kpiValue(r domain.KPIResult) string {
-	return Number(r.Latest.Value) + " " + unitText(r.Target.Unit)
+	return commands.Number(r.Latest.Value) + " " + commands.UnitText(r.Target.Unit)
 }
 
 func slaFact(q *question, s *domain.Service) string {
@@ -364,11 +365,11 @@ func slaFact(q *question, s *domain.Service) string {
 		t := r.Target
 		switch {
 		case r.Latest == nil:
-			unmeasured = append(unmeasured, fmt.Sprintf("%s (target %s, not measured yet)", t.KPI, kpiTarget(t)))
+			unmeasured = append(unmeasured, fmt.Sprintf("%s (target %s, not measured yet)", t.KPI, commands.KPITarget(t)))
 		case r.Met:
-			met = append(met, fmt.Sprintf("%s %s in %s (target %s)", t.KPI, kpiValue(r), r.Latest.Month, kpiTarget(t)))
+			met = append(met, fmt.Sprintf("%s %s in %s (target %s)", t.KPI, kpiValue(r), r.Latest.Month, commands.KPITarget(t)))
 		default:
-			missed = append(missed, fmt.Sprintf("%s %s in %s (target %s)", t.KPI, kpiValue(r), r.Latest.Month, kpiTarget(t)))
+			missed = append(missed, fmt.Sprintf("%s %s in %s (target %s)", t.KPI, kpiValue(r), r.Latest.Month, commands.KPITarget(t)))
 		}
 	}
 	askMiss := has(q.ws, "miss", "missed", "missing", "breach", "breached", "below", "fail", "failed", "failing", "off")
@@ -386,11 +387,11 @@ func slaFact(q *question, s *domain.Service) string {
 		t := r.Target
 		switch {
 		case r.Latest == nil:
-			fmt.Fprintf(&b, "%s's %s target is %s; there is no measurement yet.", s.Label(), t.KPI, kpiTarget(t))
+			fmt.Fprintf(&b, "%s's %s target is %s; there is no measurement yet.", s.Label(), t.KPI, commands.KPITarget(t))
 		case r.Met:
-			fmt.Fprintf(&b, "%s's %s was %s in %s, meeting its target of %s.", s.Label(), t.KPI, kpiValue(r), r.Latest.Month, kpiTarget(t))
+			fmt.Fprintf(&b, "%s's %s was %s in %s, meeting its target of %s.", s.Label(), t.KPI, kpiValue(r), r.Latest.Month, commands.KPITarget(t))
 		default:
-			fmt.Fprintf(&b, "%s's %s was %s in %s, missing its target of %s.", s.Label(), t.KPI, kpiValue(r), r.Latest.Month, kpiTarget(t))
+			fmt.Fprintf(&b, "%s's %s was %s in %s, missing its target of %s.", s.Label(), t.KPI, kpiValue(r), r.Latest.Month, commands.KPITarget(t))
 		}
 		return b.String()
 	}
@@ -440,8 +441,8 @@ func andWords(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-func downstream(snap *domain.Snapshot, name string) []Reach {
-	return Transitive(snap, name, func(n string) []string {
+func downstream(snap *domain.Snapshot, name string) []commands.Reach {
+	return commands.Transitive(snap, name, func(n string) []string {
 		if svc, ok := snap.Services[n]; ok {
 			return svc.DependsOn
 		}
@@ -471,7 +472,7 @@ func depsDownFact(snap *domain.Snapshot, s *domain.Service) string {
 
 // depsAnswer answers "what does X depend on", "what depends on X", "what
 // breaks if X goes down" and "does X depend on Y".
-func (e *Engine) depsAnswer(snap *domain.Snapshot, q *question) Reply {
+func (e *Parser) depsAnswer(snap *domain.Snapshot, q *question) commands.Reply {
 	s := q.svcs[0]
 	cuePos := indexOf(q.ws, "depend", "depends", "depending", "dependent", "dependents", "rely", "relies", "relying",
 		"use", "uses", "using", "need", "needs", "built", "sits")
@@ -492,21 +493,21 @@ func (e *Engine) depsAnswer(snap *domain.Snapshot, q *question) Reply {
 			a, b = b, a
 		}
 		if q.svcPos(a) < cuePos && q.svcPos(b) > cuePos {
-			r := e.run(snap, q, a, (*Engine).deps)
+			r := e.run(snap, q, a, "deps")
 			r.Text = dependsOnFact(snap, a, b)
 			return r
 		}
 	}
-	r := e.run(snap, q, s, (*Engine).deps)
+	r := e.run(snap, q, s, "deps")
 	if !up {
 		r.Text = depsDownFact(snap, s)
 		return r
 	}
-	all := Transitive(snap, s.Name, snap.Dependents)
+	all := commands.Transitive(snap, s.Name, snap.Dependents)
 	// "which tier 1 services depend on the network": keep those tiers.
 	tierNote := ""
 	if tiers := askedTiers(q.ws); len(tiers) > 0 {
-		all = slices.DeleteFunc(all, func(x Reach) bool {
+		all = slices.DeleteFunc(all, func(x commands.Reach) bool {
 			svc, ok := snap.Services[x.Name]
 			return !ok || !slices.Contains(tiers, svc.Tier)
 		})
@@ -540,7 +541,7 @@ func (e *Engine) depsAnswer(snap *domain.Snapshot, q *question) Reply {
 			}
 			lines = append(lines, l)
 		}
-		r.Sections = []Section{{Heading: fmt.Sprintf("Depended on by (%d%s)", len(all), tierNote), Lines: lines}}
+		r.Sections = []commands.Section{{Heading: fmt.Sprintf("Depended on by (%d%s)", len(all), tierNote), Lines: lines}}
 		r.Text = fmt.Sprintf("%s on %s: %s directly", pluralVerb(len(all), strings.TrimSpace(tierNote)+" service depends", strings.TrimSpace(tierNote)+" services depend"), s.Label(), orNone(labels(snap, direct, 40)))
 		if len(indirect) > 0 {
 			r.Text += fmt.Sprintf(", and %s indirectly", labels(snap, indirect, 40))
@@ -567,9 +568,9 @@ func inDays(n int) string {
 	case n == 0:
 		return "today"
 	case n < 0:
-		return plural(-n, "day") + " ago"
+		return commands.Plural(-n, "day") + " ago"
 	}
-	return "in " + plural(n, "day")
+	return "in " + commands.Plural(n, "day")
 }
 
 func orNone(s string) string {
@@ -639,7 +640,7 @@ func overdueWord(q *question) bool {
 	return has(q.ws, "overdue", "late", "behind", "slipped", "slipping", "missed", "outstanding", "lapsed", "expired")
 }
 
-func (e *Engine) itemLine(s *domain.Service, it domain.RoadmapItem, withService bool) string {
+func (e *Parser) itemLine(s *domain.Service, it domain.RoadmapItem, withService bool) string {
 	l := it.Title
 	if withService {
 		l = s.Label() + ": " + l
@@ -647,21 +648,21 @@ func (e *Engine) itemLine(s *domain.Service, it domain.RoadmapItem, withService 
 	if it.Status != "" {
 		l += " [" + it.Status + "]"
 	}
-	today := e.Today()
+	today := e.eng.Today()
 	if it.Due != "" {
 		if it.Status != "done" && it.Due.Before(today) {
-			l += fmt.Sprintf(", due %s, OVERDUE by %s", it.Due, plural(it.Due.DaysUntil(today), "day"))
+			l += fmt.Sprintf(", due %s, OVERDUE by %s", it.Due, commands.Plural(it.Due.DaysUntil(today), "day"))
 		} else {
-			l += ", due " + DateRel(it.Due, today)
+			l += ", due " + commands.DateRel(it.Due, today)
 		}
 	}
 	if it.Cost > 0 {
-		l += ", " + Money(currency(s), it.Cost)
+		l += ", " + commands.Money(commands.Currency(s), it.Cost)
 	}
 	return l
 }
 
-func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Service) (string, Reply) {
+func (e *Parser) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Service) (string, commands.Reply) {
 	items := append([]domain.RoadmapItem(nil), s.Roadmap...)
 	sort.SliceStable(items, func(i, j int) bool { return items[i].Due < items[j].Due })
 	statuses := askedStatuses(q)
@@ -685,9 +686,9 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 	}
 	what := "roadmap item"
 	cond := roadmapConditions(q, overdue, statuses)
-	r := Reply{Title: "Roadmap of " + s.Label(), Actions: []Action{{Label: "Full roadmap", Command: "roadmap " + s.Name}}}
+	r := commands.Reply{Title: "Roadmap of " + s.Label(), Actions: []commands.Action{{Label: "Full roadmap", Command: "roadmap " + s.Name}}}
 	if len(lines) > 0 {
-		r.Sections = []Section{{Lines: lines}}
+		r.Sections = []commands.Section{{Lines: lines}}
 	}
 	if len(cond) == 0 {
 		if len(items) == 0 {
@@ -697,7 +698,7 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 			for _, it := range items {
 				if it.Status != "done" && !it.Due.Before(q.today) {
 					return fmt.Sprintf("The next item on %s's roadmap is %s (%s, due %s, %s).", s.Label(), it.Title, orNotSet(it.Status), it.Due, inDays(q.today.DaysUntil(it.Due))),
-						e.run(snap, q, s, (*Engine).roadmap)
+						e.run(snap, q, s, "roadmap")
 				}
 			}
 		}
@@ -705,8 +706,8 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 		for _, it := range items {
 			parts = append(parts, fmt.Sprintf("%s (%s, due %s)", it.Title, orNotSet(it.Status), it.Due))
 		}
-		fact := fmt.Sprintf("%s's roadmap has %s: %s.", s.Label(), plural(len(items), what), strings.Join(parts, "; "))
-		return fact, e.run(snap, q, s, (*Engine).roadmap)
+		fact := fmt.Sprintf("%s's roadmap has %s: %s.", s.Label(), commands.Plural(len(items), what), strings.Join(parts, "; "))
+		return fact, e.run(snap, q, s, "roadmap")
 	}
 	if len(picked) == 0 {
 		fact := fmt.Sprintf("%s has no roadmap items %s.", s.Label(), strings.Join(cond, ", "))
@@ -730,7 +731,7 @@ func (e *Engine) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 		}
 		parts = append(parts, p+")")
 	}
-	return fmt.Sprintf("%s has %s %s: %s.", s.Label(), plural(len(picked), what), strings.Join(cond, ", "), strings.Join(parts, "; ")), r
+	return fmt.Sprintf("%s has %s %s: %s.", s.Label(), commands.Plural(len(picked), what), strings.Join(cond, ", "), strings.Join(parts, "; ")), r
 }
 
 // drFacet is the part of the continuity plan a question asks about.
@@ -757,18 +758,18 @@ func drFacet(q *question) string {
 	return "summary"
 }
 
-func (e *Engine) drFact(q *question, s *domain.Service) string {
+func (e *Parser) drFact(q *question, s *domain.Service) string {
 	k := s.Continuity
 	if k == nil {
 		return s.Label() + " has no continuity (DR) plan in the catalog."
 	}
-	today := e.Today()
+	today := e.eng.Today()
 	due, hasDue := s.NextDRTest(today)
 	last := func() string {
 		if k.LastTest == nil {
 			return s.Label() + " has no DR test on record."
 		}
-		f := fmt.Sprintf("%s was last DR-tested on %s, result: %s.", s.Label(), DateRel(k.LastTest.Date, today), k.LastTest.Result)
+		f := fmt.Sprintf("%s was last DR-tested on %s, result: %s.", s.Label(), commands.DateRel(k.LastTest.Date, today), k.LastTest.Result)
 		if k.LastTest.Notes != "" {
 			f = strings.TrimSuffix(f, ".") + " (" + k.LastTest.Notes + ")."
 		}
@@ -778,7 +779,7 @@ func (e *Engine) drFact(q *question, s *domain.Service) string {
 		if !hasDue {
 			return s.Label() + " has no DR test cadence in the catalog."
 		}
-		return fmt.Sprintf("%s's next DR test is due %s; tests are %s.", s.Label(), DueText(due), k.TestEvery)
+		return fmt.Sprintf("%s's next DR test is due %s; tests are %s.", s.Label(), commands.DueText(due), k.TestEvery)
 	}
 	switch drFacet(q) {
 	case "rto+rpo":
@@ -808,7 +809,7 @@ func (e *Engine) drFact(q *question, s *domain.Service) string {
 	return fmt.Sprintf("%s: RTO %s, RPO %s. %s %s", s.Label(), orNotSet(k.RTO), orNotSet(k.RPO), last(), next())
 }
 
-func (e *Engine) vendorFact(s *domain.Service) string {
+func (e *Parser) vendorFact(s *domain.Service) string {
 	if len(s.VendorProducts) == 0 {
 		return s.Label() + " has no vendor products in the catalog."
 	}
@@ -817,10 +818,10 @@ func (e *Engine) vendorFact(s *domain.Service) string {
 		p := productName(v)
 		var extra []string
 		if v.ContractEnds != "" {
-			extra = append(extra, fmt.Sprintf("contract ends %s, %s", v.ContractEnds, inDays(e.Today().DaysUntil(v.ContractEnds))))
+			extra = append(extra, fmt.Sprintf("contract ends %s, %s", v.ContractEnds, inDays(e.eng.Today().DaysUntil(v.ContractEnds))))
 		}
 		if v.AnnualCost > 0 {
-			extra = append(extra, Money(currency(s), v.AnnualCost)+" a year")
+			extra = append(extra, commands.Money(commands.Currency(s), v.AnnualCost)+" a year")
 		}
 		if len(extra) > 0 {
 			p += " (" + strings.Join(extra, "; ") + ")"
@@ -833,8 +834,8 @@ func (e *Engine) vendorFact(s *domain.Service) string {
 	return fmt.Sprintf("%s uses %d vendor products: %s.", s.Label(), len(parts), strings.Join(parts, "; "))
 }
 
-func (e *Engine) reviewFact(q *question, s *domain.Service) string {
-	today := e.Today()
+func (e *Parser) reviewFact(q *question, s *domain.Service) string {
+	today := e.eng.Today()
 	due, ok := s.NextReview(today)
 	if !ok {
 		return s.Label() + " has no performance review cadence in the catalog."
@@ -844,7 +845,7 @@ func (e *Engine) reviewFact(q *question, s *domain.Service) string {
 	if p.LastReview != "" {
 		lastText = "the last was on " + string(p.LastReview)
 	}
-	next := fmt.Sprintf("%s's next performance review is due %s; reviews are %s and %s.", s.Label(), DueText(due), p.ReviewEvery, lastText)
+	next := fmt.Sprintf("%s's next performance review is due %s; reviews are %s and %s.", s.Label(), commands.DueText(due), p.ReviewEvery, lastText)
 	switch {
 	case overdueWord(q):
 		if due.Overdue {
@@ -855,9 +856,9 @@ func (e *Engine) reviewFact(q *question, s *domain.Service) string {
 		if p.LastReview == "" {
 			return s.Label() + " has never been reviewed; " + strings.TrimPrefix(next, s.Label()+"'s ")
 		}
-		return fmt.Sprintf("%s was last reviewed on %s; reviews are %s, the next is due %s.", s.Label(), DateRel(p.LastReview, today), p.ReviewEvery, DueText(due))
+		return fmt.Sprintf("%s was last reviewed on %s; reviews are %s, the next is due %s.", s.Label(), commands.DateRel(p.LastReview, today), p.ReviewEvery, commands.DueText(due))
 	case hasPhrase(q.ws, "how often"):
-		return fmt.Sprintf("%s is reviewed %s; the next review is due %s.", s.Label(), p.ReviewEvery, DueText(due))
+		return fmt.Sprintf("%s is reviewed %s; the next review is due %s.", s.Label(), p.ReviewEvery, commands.DueText(due))
 	}
 	return next
 }

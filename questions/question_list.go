@@ -1,4 +1,4 @@
-package commands
+package questions
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
@@ -33,7 +34,7 @@ func ownCue(q *question) bool {
 	return q.score[iOwner] > 0 || listCue(q) || has(q.ws, "manage", "manages", "managed", "run", "runs", "look", "looks")
 }
 
-func (e *Engine) filters(snap *domain.Snapshot, q *question) listFilters {
+func (e *Parser) filters(snap *domain.Snapshot, q *question) listFilters {
 	var f listFilters
 	portfolioManager := hasPhrase(q.ws, "portfolio manager") || has(q.ws, "portfolio", "portfolios") && has(q.ws, "manage", "manages", "managed", "manager")
 	if len(q.people) > 0 && ownCue(q) {
@@ -120,26 +121,26 @@ func isTag(snap *domain.Snapshot, w string) bool {
 
 // criteria describes the filters as predicates ("are tier 1", "have an
 // overdue DR test") and adds per-service details to list lines.
-func (e *Engine) criteria(snap *domain.Snapshot, f listFilters) []string {
+func (e *Parser) criteria(snap *domain.Snapshot, f listFilters) []string {
 	var c []string
 	if len(f.owners) > 0 {
 		var ps []string
 		for _, p := range f.owners {
-			ps = append(ps, Person(snap, p))
+			ps = append(ps, commands.Person(snap, p))
 		}
 		c = append(c, "are owned by "+orWords(ps))
 	}
 	if len(f.managers) > 0 {
 		var ps []string
 		for _, p := range f.managers {
-			ps = append(ps, Person(snap, p))
+			ps = append(ps, commands.Person(snap, p))
 		}
 		c = append(c, "are in a portfolio managed by "+orWords(ps))
 	}
 	if len(f.pfs) > 0 {
 		var ps []string
 		for _, p := range f.pfs {
-			ps = append(ps, portfolioText(snap, p))
+			ps = append(ps, commands.PortfolioText(snap, p))
 		}
 		c = append(c, "are in the "+orWords(ps)+" portfolio")
 	}
@@ -206,8 +207,8 @@ func orWords(items []string) string {
 }
 
 // keep reports whether s passes the filters, and the details that show why.
-func (e *Engine) keep(snap *domain.Snapshot, f listFilters, s *domain.Service) (bool, []string) {
-	return keepService(snap, f, s, e.Today())
+func (e *Parser) keep(snap *domain.Snapshot, f listFilters, s *domain.Service) (bool, []string) {
+	return keepService(snap, f, s, e.eng.Today())
 }
 
 func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today domain.Date) (bool, []string) {
@@ -257,7 +258,7 @@ func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today 
 		case f.drPeriod != nil && (due.Never || !f.drPeriod.contains(due.Date)):
 			return false, nil
 		}
-		details = append(details, "DR test due "+DueText(due))
+		details = append(details, "DR test due "+commands.DueText(due))
 	}
 	if f.failedDR {
 		k := s.Continuity
@@ -289,7 +290,7 @@ func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today 
 		case f.reviewPeriod != nil && (due.Never || !f.reviewPeriod.contains(due.Date)):
 			return false, nil
 		}
-		details = append(details, "review due "+DueText(due))
+		details = append(details, "review due "+commands.DueText(due))
 	}
 	if f.overBudget || f.underBudget {
 		rows := s.Cost.RecentMonths(1)
@@ -301,9 +302,9 @@ func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today 
 		if f.overBudget && amt <= 0 || f.underBudget && amt > 0 {
 			return false, nil
 		}
-		d := fmt.Sprintf("%s: actual %s vs budget %s", m.Month, Money(currency(s), m.Actual), Money(currency(s), m.Budget))
+		d := fmt.Sprintf("%s: actual %s vs budget %s", m.Month, commands.Money(commands.Currency(s), m.Actual), commands.Money(commands.Currency(s), m.Budget))
 		if amt > 0 && ok {
-			d += fmt.Sprintf(", over by %s (%s)", Money(currency(s), amt), Percent(frac))
+			d += fmt.Sprintf(", over by %s (%s)", commands.Money(commands.Currency(s), amt), commands.Percent(frac))
 		}
 		details = append(details, d)
 	}
@@ -311,7 +312,7 @@ func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today 
 		var missed []string
 		for _, r := range s.KPIResults() {
 			if r.Latest != nil && !r.Met {
-				missed = append(missed, fmt.Sprintf("%s %s vs %s", r.Target.KPI, kpiValue(r), kpiTarget(r.Target)))
+				missed = append(missed, fmt.Sprintf("%s %s vs %s", r.Target.KPI, kpiValue(r), commands.KPITarget(r.Target)))
 			}
 		}
 		if len(missed) == 0 {
@@ -323,7 +324,7 @@ func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today 
 }
 
 // serviceList answers "which services …" questions.
-func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) Reply {
+func (e *Parser) serviceList(snap *domain.Snapshot, q *question, f listFilters) commands.Reply {
 	var names, lines []string
 	for _, n := range snap.ServiceNames() {
 		s := snap.Services[n]
@@ -332,7 +333,7 @@ func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) 
 			continue
 		}
 		names = append(names, n)
-		l := serviceLine(snap, s)
+		l := commands.ServiceLine(snap, s)
 		if len(details) > 0 {
 			l += "; " + strings.Join(details, "; ")
 		}
@@ -343,11 +344,11 @@ func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) 
 	onlyOwner := len(f.owners) == 1 && len(crit) == 1
 	switch {
 	case onlyOwner && len(names) == 0:
-		text = fmt.Sprintf("%s owns no services in the catalog.", Person(snap, f.owners[0]))
+		text = fmt.Sprintf("%s owns no services in the catalog.", commands.Person(snap, f.owners[0]))
 	case onlyOwner:
-		text = fmt.Sprintf("%s owns %s: %s.", Person(snap, f.owners[0]), plural(len(names), "service"), labels(snap, names, 15))
+		text = fmt.Sprintf("%s owns %s: %s.", commands.Person(snap, f.owners[0]), commands.Plural(len(names), "service"), labels(snap, names, 15))
 	case len(crit) == 0:
-		text = fmt.Sprintf("The catalog has %s: %s.", plural(len(names), "service"), labels(snap, names, 15))
+		text = fmt.Sprintf("The catalog has %s: %s.", commands.Plural(len(names), "service"), labels(snap, names, 15))
 	case len(names) == 0:
 		text = fmt.Sprintf("No services %s.", strings.Join(crit, " and "))
 	default:
@@ -355,11 +356,11 @@ func (e *Engine) serviceList(snap *domain.Snapshot, q *question, f listFilters) 
 		if len(names) == 1 {
 			pred = singular(pred)
 		}
-		text = fmt.Sprintf("%s %s: %s.", plural(len(names), "service"), pred, labels(snap, names, 15))
+		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(names), "service"), pred, labels(snap, names, 15))
 	}
-	r := Reply{Title: "Services", Text: text, Context: "From the catalog."}
+	r := commands.Reply{Title: "Services", Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
-		r.Sections = []Section{{Lines: lines}}
+		r.Sections = []commands.Section{{Lines: lines}}
 	}
 	return r
 }
@@ -397,7 +398,7 @@ type contractRow struct {
 
 // contractList answers "which contracts end in 2027", "when does the SAP
 // contract end", "what do we buy from Microsoft".
-func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters) Reply {
+func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters) commands.Reply {
 	vendors := f.vendors
 	f.vendors = nil
 	products := productWords(snap, q)
@@ -423,16 +424,16 @@ func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters)
 		}
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].v.ContractEnds < rows[j].v.ContractEnds })
-	today := e.Today()
+	today := e.eng.Today()
 	var lines, parts []string
 	for _, r := range rows {
 		name := productName(r.v)
-		l := fmt.Sprintf("%s for %s", name, serviceLabel(r.s))
+		l := fmt.Sprintf("%s for %s", name, commands.ServiceLabel(r.s))
 		if r.v.ContractEnds != "" {
-			l += ", contract ends " + DateRel(r.v.ContractEnds, today)
+			l += ", contract ends " + commands.DateRel(r.v.ContractEnds, today)
 		}
 		if r.v.AnnualCost > 0 {
-			l += ", " + Money(currency(r.s), r.v.AnnualCost) + " a year"
+			l += ", " + commands.Money(commands.Currency(r.s), r.v.AnnualCost) + " a year"
 		}
 		lines = append(lines, l)
 		if len(parts) < 15 {
@@ -463,18 +464,18 @@ func (e *Engine) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	case len(rows) == 0:
 		text = fmt.Sprintf("No vendor contracts %s.", strings.Join(cond, ", "))
 	default:
-		text = fmt.Sprintf("%s %s: %s.", plural(len(rows), what), strings.Join(cond, ", "), strings.Join(parts, "; "))
+		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(rows), what), strings.Join(cond, ", "), strings.Join(parts, "; "))
 	}
 	text = strings.ReplaceAll(text, "  ", " ")
-	r := Reply{Title: "Vendor contracts", Text: text, Context: "From the catalog."}
+	r := commands.Reply{Title: "Vendor contracts", Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
-		r.Sections = []Section{{Lines: lines}}
+		r.Sections = []commands.Section{{Lines: lines}}
 	}
 	return r
 }
 
 // criteriaForContracts describes service filters for a contract list.
-func (e *Engine) criteriaForContracts(snap *domain.Snapshot, f listFilters) []string {
+func (e *Parser) criteriaForContracts(snap *domain.Snapshot, f listFilters) []string {
 	var out []string
 	for _, c := range e.criteria(snap, f) {
 		out = append(out, "of services that "+c)
@@ -484,7 +485,7 @@ func (e *Engine) criteriaForContracts(snap *domain.Snapshot, f listFilters) []st
 
 // roadmapList answers roadmap questions across services ("what's due this
 // month?", "which roadmap items are overdue?").
-func (e *Engine) roadmapList(snap *domain.Snapshot, q *question, f listFilters) Reply {
+func (e *Parser) roadmapList(snap *domain.Snapshot, q *question, f listFilters) commands.Reply {
 	statuses := askedStatuses(q)
 	overdue := overdueWord(q)
 	f.overdueDR, f.overdueReview = false, false
@@ -521,7 +522,7 @@ func (e *Engine) roadmapList(snap *domain.Snapshot, q *question, f listFilters) 
 		cond = append(cond, "of services that "+c)
 	}
 	if len(cond) == 0 {
-		return Reply{Text: "Which service's roadmap? Ask e.g. \"what's on the roadmap for payroll?\", or for a period: \"what's due this quarter?\". The command is `roadmap <service>`."}
+		return commands.Reply{Text: "Which service's roadmap? Ask e.g. \"what's on the roadmap for payroll?\", or for a period: \"what's due this quarter?\". The command is `roadmap <service>`."}
 	}
 	var text string
 	if len(rows) == 0 {
@@ -535,43 +536,43 @@ func (e *Engine) roadmapList(snap *domain.Snapshot, q *question, f listFilters) 
 			}
 			parts = append(parts, fmt.Sprintf("%s: %s (due %s)", r.s.Label(), r.it.Title, r.it.Due))
 		}
-		text = fmt.Sprintf("%s %s: %s.", plural(len(rows), "roadmap item"), strings.Join(cond, ", "), strings.Join(parts, "; "))
+		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(rows), "roadmap item"), strings.Join(cond, ", "), strings.Join(parts, "; "))
 	}
-	r := Reply{Title: "Roadmap", Text: text, Context: "From the catalog."}
+	r := commands.Reply{Title: "Roadmap", Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
-		r.Sections = []Section{{Lines: lines}}
+		r.Sections = []commands.Section{{Lines: lines}}
 	}
 	return r
 }
 
 // portfolioAnswer answers about a portfolio: its manager and services.
-func (e *Engine) portfolioAnswer(snap *domain.Snapshot, q *question, name string) Reply {
+func (e *Parser) portfolioAnswer(snap *domain.Snapshot, q *question, name string) commands.Reply {
 	pf := snap.Portfolios[name]
 	var names, lines []string
 	for _, n := range snap.ServiceNames() {
 		if s := snap.Services[n]; s.Portfolio == name {
 			names = append(names, n)
-			lines = append(lines, serviceLine(snap, s))
+			lines = append(lines, commands.ServiceLine(snap, s))
 		}
 	}
-	text := fmt.Sprintf("The %s portfolio has no manager in the catalog.", portfolioText(snap, name))
+	text := fmt.Sprintf("The %s portfolio has no manager in the catalog.", commands.PortfolioText(snap, name))
 	if pf.Manager != "" {
-		text = fmt.Sprintf("The %s portfolio is managed by %s.", portfolioText(snap, name), Person(snap, pf.Manager))
+		text = fmt.Sprintf("The %s portfolio is managed by %s.", commands.PortfolioText(snap, name), commands.Person(snap, pf.Manager))
 	}
-	text += fmt.Sprintf(" It has %s: %s.", plural(len(names), "service"), labels(snap, names, 15))
-	r := Reply{Title: "Portfolio: " + portfolioText(snap, name), Text: text, Context: "From the catalog."}
+	text += fmt.Sprintf(" It has %s: %s.", commands.Plural(len(names), "service"), labels(snap, names, 15))
+	r := commands.Reply{Title: "Portfolio: " + commands.PortfolioText(snap, name), Text: text, Context: "From the catalog."}
 	if pf.Channel != "" {
 		r.Context = "Portfolio channel: " + pf.Channel + ". From the catalog."
 	}
 	if len(lines) > 0 {
-		r.Sections = []Section{{Lines: lines}}
+		r.Sections = []commands.Section{{Lines: lines}}
 	}
 	return r
 }
 
 // personAnswer answers "who is lee?" and "what does lee do?": what the
 // catalog says about a person.
-func (e *Engine) personAnswer(snap *domain.Snapshot, q *question) Reply {
+func (e *Parser) personAnswer(snap *domain.Snapshot, q *question) commands.Reply {
 	name := q.caller.Person
 	if len(q.people) > 0 {
 		name = q.people[0]
@@ -585,19 +586,19 @@ func (e *Engine) personAnswer(snap *domain.Snapshot, q *question) Reply {
 	for _, n := range snap.ServiceNames() {
 		if s := snap.Services[n]; s.Owner == name {
 			owned = append(owned, n)
-			lines = append(lines, serviceLine(snap, s))
+			lines = append(lines, commands.ServiceLine(snap, s))
 		}
 	}
 	var facts []string
 	if len(owned) > 0 {
-		facts = append(facts, fmt.Sprintf("owns %s: %s", plural(len(owned), "service"), labels(snap, owned, 15)))
+		facts = append(facts, fmt.Sprintf("owns %s: %s", commands.Plural(len(owned), "service"), labels(snap, owned, 15)))
 	} else {
 		facts = append(facts, "owns no services")
 	}
 	var pfs, boards []string
 	for _, k := range sortedNames(snap.Portfolios) {
 		if snap.Portfolios[k].Manager == name {
-			pfs = append(pfs, portfolioText(snap, k))
+			pfs = append(pfs, commands.PortfolioText(snap, k))
 		}
 	}
 	if len(pfs) > 0 {
@@ -612,10 +613,10 @@ func (e *Engine) personAnswer(snap *domain.Snapshot, q *question) Reply {
 	if len(boards) > 0 {
 		facts = append(facts, "sits on the "+andWords(boards))
 	}
-	text := PersonDetail(snap, name) + " " + andWords(facts) + "."
-	r := Reply{Title: p.Label(), Text: text, Context: "From the catalog."}
+	text := commands.PersonDetail(snap, name) + " " + andWords(facts) + "."
+	r := commands.Reply{Title: p.Label(), Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
-		r.Sections = []Section{{Heading: "Owned services", Lines: lines}}
+		r.Sections = []commands.Section{{Heading: "Owned services", Lines: lines}}
 	}
 	return r
 }
@@ -630,27 +631,27 @@ func sortedNames[V any](m map[string]V) []string {
 }
 
 // boardAnswer answers "who is on the design authority?".
-func (e *Engine) boardAnswer(snap *domain.Snapshot, q *question, name string) Reply {
+func (e *Parser) boardAnswer(snap *domain.Snapshot, q *question, name string) commands.Reply {
 	b := snap.Boards[name]
 	var members []string
 	for _, m := range b.Members {
-		members = append(members, Person(snap, m))
+		members = append(members, commands.Person(snap, m))
 	}
 	title := orNotSet(b.Title)
-	text := fmt.Sprintf("The %s has %s: %s.", title, plural(len(members), "member"), andWords(members))
+	text := fmt.Sprintf("The %s has %s: %s.", title, commands.Plural(len(members), "member"), andWords(members))
 	var lines []string
 	for _, k := range sortedNames(snap.Tollgates) {
 		if tg := snap.Tollgates[k]; tg.Board == name {
 			lines = append(lines, fmt.Sprintf("%s: %s → %s, %d approval(s) needed", k, tg.From, tg.To, tg.Quorum))
 		}
 	}
-	r := Reply{Title: title, Text: text, Context: "From the catalog."}
+	r := commands.Reply{Title: title, Text: text, Context: "From the catalog."}
 	if b.Channel != "" {
 		r.Context = "Board channel: " + b.Channel + ". From the catalog."
 	}
 	if len(lines) > 0 {
-		r.Text += fmt.Sprintf(" It decides %s.", plural(len(lines), "tollgate"))
-		r.Sections = []Section{{Heading: "Tollgates it decides", Lines: lines}}
+		r.Text += fmt.Sprintf(" It decides %s.", commands.Plural(len(lines), "tollgate"))
+		r.Sections = []commands.Section{{Heading: "Tollgates it decides", Lines: lines}}
 	}
 	return r
 }
@@ -658,7 +659,7 @@ func (e *Engine) boardAnswer(snap *domain.Snapshot, q *question, name string) Re
 // tollgateAnswer answers questions about the tollgates themselves: who
 // approves a move, the criteria, the quorum. Open requests need the store:
 // it points to `tollgates`.
-func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.Service) Reply {
+func (e *Parser) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.Service) commands.Reply {
 	stages := askedStages(q)
 	var from domain.Stage
 	if svc != nil {
@@ -676,8 +677,8 @@ func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.
 		picked = append(picked, tg)
 	}
 	if has(q.ws, "open", "pending", "waiting", "requests", "request") && len(stages) == 0 {
-		return Reply{Text: "Open tollgate requests are listed by `tollgates` (and `tollgates mine` for those waiting for your vote).",
-			Actions: []Action{{Label: "Open requests", Command: "tollgates"}}}
+		return commands.Reply{Text: "Open tollgate requests are listed by `tollgates` (and `tollgates mine` for those waiting for your vote).",
+			Actions: []commands.Action{{Label: "Open requests", Command: "tollgates"}}}
 	}
 	if len(picked) == 0 {
 		msg := "No tollgate in the catalog matches that."
@@ -688,9 +689,9 @@ func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.
 			}
 			msg += "."
 		}
-		return Reply{Text: msg + " Open requests are listed by `tollgates`."}
+		return commands.Reply{Text: msg + " Open requests are listed by `tollgates`."}
 	}
-	var sections []Section
+	var sections []commands.Section
 	var facts []string
 	for _, tg := range picked {
 		board := snap.Boards[tg.Board]
@@ -699,15 +700,15 @@ func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.
 		if board != nil {
 			boardText = orNotSet(board.Title)
 			for _, m := range board.Members {
-				members = append(members, Person(snap, m))
+				members = append(members, commands.Person(snap, m))
 			}
 		}
-		fact := fmt.Sprintf("Moving from %s to %s needs %s from the %s", tg.From, tg.To, plural(tg.Quorum, "approval"), boardText)
+		fact := fmt.Sprintf("Moving from %s to %s needs %s from the %s", tg.From, tg.To, commands.Plural(tg.Quorum, "approval"), boardText)
 		if len(members) > 0 {
 			fact += " (" + andWords(members) + ")"
 		}
 		facts = append(facts, fact+".")
-		sections = append(sections, Section{Heading: fmt.Sprintf("%s: %s → %s", tg.Name, tg.From, tg.To), Lines: tg.Criteria})
+		sections = append(sections, commands.Section{Heading: fmt.Sprintf("%s: %s → %s", tg.Name, tg.From, tg.To), Lines: tg.Criteria})
 	}
 	text := strings.Join(facts, " ")
 	if svc != nil {
@@ -716,21 +717,21 @@ func (e *Engine) tollgateAnswer(snap *domain.Snapshot, q *question, svc *domain.
 			text += fmt.Sprintf(" Its owner, portfolio manager or an admin opens the request with `tollgate %s %s`.", svc.Name, picked[0].To)
 		}
 	}
-	return Reply{Title: "Tollgates", Text: text, Sections: sections, Context: "Criteria are listed under each tollgate. From the catalog."}
+	return commands.Reply{Title: "Tollgates", Text: text, Sections: sections, Context: "Criteria are listed under each tollgate. From the catalog."}
 }
 
 // overdueSummary answers "what's overdue?": DR tests, performance reviews
 // and roadmap items past their date, across the catalog.
-func (e *Engine) overdueSummary(snap *domain.Snapshot, q *question) Reply {
-	today := e.Today()
+func (e *Parser) overdueSummary(snap *domain.Snapshot, q *question) commands.Reply {
+	today := e.eng.Today()
 	var dr, reviews, items []string
 	for _, n := range snap.ServiceNames() {
 		s := snap.Services[n]
 		if d, ok := s.NextDRTest(today); ok && d.Overdue {
-			dr = append(dr, fmt.Sprintf("%s: DR test due %s", serviceLabel(s), DueText(d)))
+			dr = append(dr, fmt.Sprintf("%s: DR test due %s", commands.ServiceLabel(s), commands.DueText(d)))
 		}
 		if d, ok := s.NextReview(today); ok && d.Overdue {
-			reviews = append(reviews, fmt.Sprintf("%s: review due %s", serviceLabel(s), DueText(d)))
+			reviews = append(reviews, fmt.Sprintf("%s: review due %s", commands.ServiceLabel(s), commands.DueText(d)))
 		}
 		for _, it := range s.Roadmap {
 			if it.Status != "done" && it.Due.Valid() && it.Due.Before(today) {
@@ -738,12 +739,12 @@ func (e *Engine) overdueSummary(snap *domain.Snapshot, q *question) Reply {
 			}
 		}
 	}
-	text := fmt.Sprintf("Overdue on %s: %s, %s and %s.", today, plural(len(dr), "DR test"), plural(len(reviews), "performance review"), plural(len(items), "roadmap item"))
-	var secs []Section
-	for _, sec := range []Section{{Heading: "DR tests", Lines: dr}, {Heading: "Performance reviews", Lines: reviews}, {Heading: "Roadmap items", Lines: items}} {
+	text := fmt.Sprintf("Overdue on %s: %s, %s and %s.", today, commands.Plural(len(dr), "DR test"), commands.Plural(len(reviews), "performance review"), commands.Plural(len(items), "roadmap item"))
+	var secs []commands.Section
+	for _, sec := range []commands.Section{{Heading: "DR tests", Lines: dr}, {Heading: "Performance reviews", Lines: reviews}, {Heading: "Roadmap items", Lines: items}} {
 		if len(sec.Lines) > 0 {
 			secs = append(secs, sec)
 		}
 	}
-	return Reply{Title: "Overdue", Text: text, Sections: secs, Context: "From the catalog."}
+	return commands.Reply{Title: "Overdue", Text: text, Sections: secs, Context: "From the catalog."}
 }

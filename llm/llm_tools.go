@@ -1,4 +1,4 @@
-package commands
+package llm
 
 import (
 	"encoding/json"
@@ -10,7 +10,9 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/questions"
 )
 
 // The LLM's tools read one snapshot of the catalog and nothing else: no
@@ -170,10 +172,10 @@ func (t *toolRun) resolve(name string) (*domain.Service, map[string]any) {
 	if name == "" {
 		return nil, map[string]any{"error": "name is required"}
 	}
-	s, err := Resolve(t.snap, name)
+	s, err := commands.Resolve(t.snap, name)
 	if err != nil {
 		m := map[string]any{"error": fmt.Sprintf("no service called %q in the catalog", name)}
-		if sug := Suggestions(t.snap, name, 3); len(sug) > 0 {
+		if sug := commands.Suggestions(t.snap, name, 3); len(sug) > 0 {
 			m["did_you_mean"] = sug
 		}
 		return nil, m
@@ -202,16 +204,16 @@ func (t *toolRun) find(query string) any {
 		score int
 	}
 	var hits []hit
-	qs := words(q)
+	qs := questions.Words(q)
 	for _, n := range t.snap.ServiceNames() {
 		s := t.snap.Services[n]
 		hay := strings.ToLower(strings.Join(append(append([]string{n, s.Title, s.Description}, s.Aliases...), s.Tags...), " "))
 		score := 0
-		if n == q || strings.EqualFold(s.Title, q) || containsFold(s.Aliases, q) {
+		if n == q || strings.EqualFold(s.Title, q) || commands.ContainsFold(s.Aliases, q) {
 			score = 100
 		}
 		for _, w := range qs {
-			if !stopwords[w] && strings.Contains(hay, w) {
+			if !questions.IsStopword(w) && strings.Contains(hay, w) {
 				score += 10
 			}
 		}
@@ -220,7 +222,7 @@ func (t *toolRun) find(query string) any {
 		}
 	}
 	if len(hits) == 0 {
-		if s, err := Resolve(t.snap, query); err == nil {
+		if s, err := commands.Resolve(t.snap, query); err == nil {
 			hits = append(hits, hit{s, 1})
 		}
 	}
@@ -285,7 +287,7 @@ func (t *toolRun) get(name string, sections []string) any {
 		cost := map[string]any{"currency": c.Currency, "annual_tco": c.TCO.Total(), "tco_by_category": c.TCO,
 			"charging_model": c.ChargingModel, "unit_price": c.UnitPrice, "recovered_per_year": c.Recovered}
 		if r, ok := c.Recovery(); ok {
-			cost["recovery_percent"] = Percent(r)
+			cost["recovery_percent"] = commands.Percent(r)
 		}
 		var months []map[string]any
 		for _, m := range c.RecentMonths(3) {
@@ -354,7 +356,7 @@ func findPerson(snap *domain.Snapshot, ref string) (string, bool) {
 		}
 	}
 	for _, n := range sortedNames(snap.People) {
-		if ws := words(snap.People[n].DisplayName); len(ws) > 0 && ws[0] == ref {
+		if ws := questions.Words(snap.People[n].DisplayName); len(ws) > 0 && ws[0] == ref {
 			return n, true
 		}
 	}
@@ -362,56 +364,56 @@ func findPerson(snap *domain.Snapshot, ref string) (string, bool) {
 }
 
 func (t *toolRun) list(args map[string]any) any {
-	var f listFilters
+	var f questions.ListFilter
 	if o := argStr(args, "owner"); o != "" {
 		n, ok := findPerson(t.snap, o)
 		if !ok {
 			return map[string]any{"error": fmt.Sprintf("no person called %q in the catalog", o)}
 		}
-		f.owners = []string{n}
+		f.Owners = []string{n}
 	}
 	if p := argStr(args, "portfolio"); p != "" {
 		found := ""
 		for _, n := range sortedNames(t.snap.Portfolios) {
-			if strings.EqualFold(n, p) || strings.EqualFold(t.snap.Portfolios[n].Title, p) || phrase(n) == phrase(p) {
+			if strings.EqualFold(n, p) || strings.EqualFold(t.snap.Portfolios[n].Title, p) || questions.Phrase(n) == questions.Phrase(p) {
 				found = n
 			}
 		}
 		if found == "" {
 			return map[string]any{"error": fmt.Sprintf("no portfolio called %q; portfolios: %s", p, strings.Join(sortedNames(t.snap.Portfolios), ", "))}
 		}
-		f.pfs = []string{found}
+		f.Portfolios = []string{found}
 	}
 	if st := argStr(args, "stage"); st != "" {
 		stage, ok := domain.ParseStage(st)
 		if !ok {
 			return map[string]any{"error": fmt.Sprintf("%q is not a stage; stages: %s", st, domain.StageNames())}
 		}
-		f.stages = []domain.Stage{stage}
+		f.Stages = []domain.Stage{stage}
 	}
 	if tier, ok := args["tier"].(float64); ok && tier > 0 {
-		f.tiers = []int{int(tier)}
+		f.Tiers = []int{int(tier)}
 	}
 	if v := argStr(args, "vendor"); v != "" {
 		for _, n := range t.snap.ServiceNames() {
 			for _, vp := range t.snap.Services[n].VendorProducts {
-				if strings.EqualFold(vp.Vendor, v) && !slices.Contains(f.vendors, vp.Vendor) {
-					f.vendors = append(f.vendors, vp.Vendor)
+				if strings.EqualFold(vp.Vendor, v) && !slices.Contains(f.Vendors, vp.Vendor) {
+					f.Vendors = append(f.Vendors, vp.Vendor)
 				}
 			}
 		}
-		if len(f.vendors) == 0 {
+		if len(f.Vendors) == 0 {
 			return map[string]any{"services": []any{}, "note": fmt.Sprintf("no service uses a vendor called %q", v)}
 		}
 	}
-	f.overdueDR = argBool(args, "overdue_dr")
-	f.overdueReview = argBool(args, "overdue_review")
-	f.overBudget = argBool(args, "over_budget")
-	f.missedSLA = argBool(args, "missed_sla")
+	f.OverdueDR = argBool(args, "overdue_dr")
+	f.OverdueReview = argBool(args, "overdue_review")
+	f.OverBudget = argBool(args, "over_budget")
+	f.MissedSLA = argBool(args, "missed_sla")
 	out := []map[string]any{}
 	for _, n := range t.snap.ServiceNames() {
 		s := t.snap.Services[n]
-		ok, details := keepService(t.snap, f, s, t.today)
+		ok, details := f.Keep(t.snap, s, t.today)
 		if !ok {
 			continue
 		}
@@ -444,7 +446,7 @@ func (t *toolRun) deps(name, direction string, transitive bool) any {
 		return map[string]any{"error": "direction must be up (what depends on it) or down (what it depends on)"}
 	}
 	out := []map[string]any{}
-	for _, r := range Transitive(t.snap, s.Name, next) {
+	for _, r := range commands.Transitive(t.snap, s.Name, next) {
 		if !transitive && r.Depth > 1 {
 			continue
 		}
@@ -460,4 +462,13 @@ func (t *toolRun) deps(name, direction string, transitive bool) any {
 		out = append(out, m)
 	}
 	return map[string]any{"service": s.Name, "direction": direction, "services": out}
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

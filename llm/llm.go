@@ -1,4 +1,8 @@
-package commands
+// Package llm answers questions with a language model (any
+// OpenAI-compatible chat completions API) that calls read-only tools over
+// the catalog. It plugs into the command engine as its Asker; any failure
+// falls back to the built-in parser of package questions.
+package llm
 
 import (
 	"context"
@@ -12,13 +16,14 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 	"github.com/itspm/itspm/metrics"
 )
 
-// LLMConfig configures answers by a language model through any
+// Config configures answers by a language model through any
 // OpenAI-compatible Chat Completions endpoint.
-type LLMConfig struct {
+type Config struct {
 	APIKey     string
 	BaseURL    string        // empty: OpenAI's
 	Model      string        // empty: gpt-4o-mini
@@ -35,30 +40,19 @@ type CatalogReader interface {
 	Today() domain.Date
 }
 
-// Reader is the engine's read-only view of the catalog, for NewLLM.
-func (e *Engine) Reader() CatalogReader { return engineReader{e} }
-
-type engineReader struct{ e *Engine }
-
-func (r engineReader) Snapshot(ctx context.Context) (*domain.Snapshot, error) {
-	return r.e.store.Snapshot(ctx)
-}
-
-func (r engineReader) Today() domain.Date { return r.e.Today() }
-
-// LLM answers questions with a language model that calls read-only tools
+// Client answers questions with a language model that calls read-only tools
 // over the catalog. It implements Asker: any failure is returned as an
 // error so that the engine answers with the built-in parser instead.
-type LLM struct {
-	cfg    LLMConfig
+type Client struct {
+	cfg    Config
 	client *openai.Client
 	src    CatalogReader
 	logger *slog.Logger
 	secret *regexp.Regexp
 }
 
-// NewLLM returns an Asker over src.
-func NewLLM(cfg LLMConfig, src CatalogReader) *LLM {
+// New returns an Asker over src (see Engine.Reader).
+func New(cfg Config, src CatalogReader) *Client {
 	if cfg.Model == "" {
 		cfg.Model = "gpt-4o-mini"
 	}
@@ -84,7 +78,7 @@ func NewLLM(cfg LLMConfig, src CatalogReader) *LLM {
 	if len(cfg.APIKey) >= 4 {
 		pattern = regexp.QuoteMeta(cfg.APIKey) + `|` + pattern
 	}
-	return &LLM{cfg: cfg, client: openai.NewClientWithConfig(oc), src: src, logger: cfg.Logger, secret: regexp.MustCompile(pattern)}
+	return &Client{cfg: cfg, client: openai.NewClientWithConfig(oc), src: src, logger: cfg.Logger, secret: regexp.MustCompile(pattern)}
 }
 
 // llmError is a failure of the LLM, with any secret removed from its text.
@@ -104,7 +98,7 @@ func (e *llmError) Unwrap() error {
 	return nil
 }
 
-func (l *LLM) fail(format string, args ...any) error {
+func (l *Client) fail(format string, args ...any) error {
 	msg := l.secret.ReplaceAllString(fmt.Sprintf(format, args...), "[redacted]")
 	timeout := false
 	for _, a := range args {
@@ -130,13 +124,13 @@ Read commands people can use: service, owner, cost, deps, find, roadmap, dr, per
 // Ask answers a question, or returns an error for the engine to fall back
 // to the built-in parser: timeout, rate limit, server error, a model that
 // keeps sending malformed tool calls or never answers within MaxRounds.
-func (l *LLM) Ask(ctx context.Context, c Caller, question string) (Reply, error) {
+func (l *Client) Ask(ctx context.Context, c commands.Caller, question string) (commands.Reply, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.Timeout)
 	defer cancel()
 	snap, err := l.src.Snapshot(ctx)
 	if err != nil {
-		return Reply{}, l.fail("read the catalog: %v", err)
+		return commands.Reply{}, l.fail("read the catalog: %v", err)
 	}
 	who := "unknown"
 	if p, ok := snap.People[c.Person]; ok {
@@ -155,45 +149,45 @@ func (l *LLM) Ask(ctx context.Context, c Caller, question string) (Reply, error)
 		}
 		resp, err := l.client.CreateChatCompletion(ctx, req)
 		if err != nil {
-			return Reply{}, l.fail("chat completion (round %d): %v", round, err)
+			return commands.Reply{}, l.fail("chat completion (round %d): %v", round, err)
 		}
 		prompt += resp.Usage.PromptTokens
 		completion += resp.Usage.CompletionTokens
 		metrics.LLMTokens.WithLabelValues("prompt").Add(float64(resp.Usage.PromptTokens))
 		metrics.LLMTokens.WithLabelValues("completion").Add(float64(resp.Usage.CompletionTokens))
 		if len(resp.Choices) == 0 {
-			return Reply{}, l.fail("chat completion (round %d): no choices", round)
+			return commands.Reply{}, l.fail("chat completion (round %d): no choices", round)
 		}
 		msg := resp.Choices[0].Message
 		if len(msg.ToolCalls) == 0 {
 			text := cleanModelText(msg.Content)
 			if text == "" {
-				return Reply{}, l.fail("empty answer (round %d)", round)
+				return commands.Reply{}, l.fail("empty answer (round %d)", round)
 			}
 			metrics.LLMRequests.WithLabelValues("ok").Inc()
-			loggerFrom(ctx, l.logger).Info("LLM answer", "model", l.cfg.Model, "rounds", round, "prompt_tokens", prompt,
+			commands.LoggerFrom(ctx, l.logger).Info("LLM answer", "model", l.cfg.Model, "rounds", round, "prompt_tokens", prompt,
 				"completion_tokens", completion, "sources", strings.Join(run.sources, ","), "duration", time.Since(start))
 			return llmReply(text, run.sources, l.cfg.Model), nil
 		}
 		if round == l.cfg.MaxRounds {
-			return Reply{}, l.fail("no answer after %d rounds", round)
+			return commands.Reply{}, l.fail("no answer after %d rounds", round)
 		}
 		msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: msg.Content, ToolCalls: msg.ToolCalls})
 		for _, tc := range msg.ToolCalls {
 			result, err := run.call(tc.Function.Name, tc.Function.Arguments)
 			if errors.Is(err, errToolArgs) {
 				malformed++
-				loggerFrom(ctx, l.logger).Warn("LLM sent malformed tool arguments", "tool", tc.Function.Name, "round", round)
+				commands.LoggerFrom(ctx, l.logger).Warn("LLM sent malformed tool arguments", "tool", tc.Function.Name, "round", round)
 			}
 			msgs = append(msgs, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleTool, ToolCallID: tc.ID, Content: result})
 		}
 		// A model that keeps sending malformed calls will not converge in
 		// time; the parser answers faster.
 		if malformed >= 2 {
-			return Reply{}, l.fail("%d malformed tool calls", malformed)
+			return commands.Reply{}, l.fail("%d malformed tool calls", malformed)
 		}
 	}
-	return Reply{}, l.fail("no answer after %d rounds", l.cfg.MaxRounds)
+	return commands.Reply{}, l.fail("no answer after %d rounds", l.cfg.MaxRounds)
 }
 
 // cleanModelText trims the model's answer, removes the private-use
@@ -201,7 +195,7 @@ func (l *LLM) Ask(ctx context.Context, c Caller, question string) (Reply, error)
 // turns Markdown bold into Slack's.
 func cleanModelText(s string) string {
 	s = strings.Map(func(r rune) rune {
-		if r == mentionOpen || r == mentionClose {
+		if r == commands.MentionOpen || r == commands.MentionClose {
 			return -1
 		}
 		return r
@@ -209,7 +203,7 @@ func cleanModelText(s string) string {
 	return strings.TrimSpace(strings.ReplaceAll(s, "**", "*"))
 }
 
-func llmReply(text string, sources []string, model string) Reply {
+func llmReply(text string, sources []string, model string) commands.Reply {
 	src := "no catalog data"
 	if len(sources) > 0 {
 		shown := sources
@@ -218,9 +212,9 @@ func llmReply(text string, sources []string, model string) Reply {
 		}
 		src = strings.Join(shown, ", ")
 	}
-	r := Reply{Text: text, Context: fmt.Sprintf("Sources: %s. Answered by %s from the catalog; the commands show the full records.", src, model)}
+	r := commands.Reply{Text: text, Context: fmt.Sprintf("Sources: %s. Answered by %s from the catalog; the commands show the full records.", src, model)}
 	if len(sources) > 0 {
-		r.Actions = []Action{{Label: "Service card", Command: "service " + sources[0]}}
+		r.Actions = []commands.Action{{Label: "Service card", Command: "service " + sources[0]}}
 	}
 	return r
 }

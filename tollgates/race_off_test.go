@@ -1,6 +1,6 @@
 //go:build !race
 
-package commands_test
+package tollgates_test
 
 // raceReps is how often the tollgate vote race repeats (the 20).
 const raceReps = 20

@@ -1,4 +1,4 @@
-package commands_test
+package tollgates_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // countingStore counts the store calls of the tollgate workflow; each is
 // one round trip except UpdateService (a fixed handful).
 type countingStore struct {
-	commands.TollgateStore
+	tollgates.Store
 	n atomic.Int64
 }
 
@@ -22,79 +22,79 @@ func (c *countingStore) count() { c.n.Add(1) }
 
 func (c *countingStore) Snapshot(ctx context.Context) (*domain.Snapshot, error) {
 	c.count()
-	return c.TollgateStore.Snapshot(ctx)
+	return c.Store.Snapshot(ctx)
 }
 func (c *countingStore) History(ctx context.Context, s string, l int) ([]domain.AuditEntry, error) {
 	c.count()
-	return c.TollgateStore.History(ctx, s, l)
+	return c.Store.History(ctx, s, l)
 }
 func (c *countingStore) UpdateService(ctx context.Context, n string, e domain.AuditEntry, f func(*domain.Service) error) (*domain.Service, error) {
 	c.count()
-	return c.TollgateStore.UpdateService(ctx, n, e, f)
+	return c.Store.UpdateService(ctx, n, e, f)
 }
 func (c *countingStore) AppendAudit(ctx context.Context, e ...domain.AuditEntry) error {
 	c.count()
-	return c.TollgateStore.AppendAudit(ctx, e...)
+	return c.Store.AppendAudit(ctx, e...)
 }
 func (c *countingStore) AppendAuditOnce(ctx context.Context, e ...domain.AuditEntry) error {
 	c.count()
-	return c.TollgateStore.AppendAuditOnce(ctx, e...)
+	return c.Store.AppendAuditOnce(ctx, e...)
 }
 func (c *countingStore) OpenTollgateRequest(ctx context.Context, r *domain.TollgateRequest) error {
 	c.count()
-	return c.TollgateStore.OpenTollgateRequest(ctx, r)
+	return c.Store.OpenTollgateRequest(ctx, r)
 }
 func (c *countingStore) TollgateRequest(ctx context.Context, id string) (*domain.TollgateRequest, error) {
 	c.count()
-	return c.TollgateStore.TollgateRequest(ctx, id)
+	return c.Store.TollgateRequest(ctx, id)
 }
 func (c *countingStore) SetTollgateMessage(ctx context.Context, id, ch, ts string) error {
 	c.count()
-	return c.TollgateStore.SetTollgateMessage(ctx, id, ch, ts)
+	return c.Store.SetTollgateMessage(ctx, id, ch, ts)
 }
 func (c *countingStore) OpenTollgateRequests(ctx context.Context) ([]domain.TollgateRequest, error) {
 	c.count()
-	return c.TollgateStore.OpenTollgateRequests(ctx)
+	return c.Store.OpenTollgateRequests(ctx)
 }
 func (c *countingStore) UnsettledTollgateRequests(ctx context.Context) ([]domain.TollgateRequest, error) {
 	c.count()
-	return c.TollgateStore.UnsettledTollgateRequests(ctx)
+	return c.Store.UnsettledTollgateRequests(ctx)
 }
 func (c *countingStore) CloseTollgateRequest(ctx context.Context, r *domain.TollgateRequest, s string, at time.Time) error {
 	c.count()
-	return c.TollgateStore.CloseTollgateRequest(ctx, r, s, at)
+	return c.Store.CloseTollgateRequest(ctx, r, s, at)
 }
 func (c *countingStore) TollgateVotes(ctx context.Context, ids []string) (map[string][]domain.Vote, error) {
 	c.count()
-	return c.TollgateStore.TollgateVotes(ctx, ids)
+	return c.Store.TollgateVotes(ctx, ids)
 }
 func (c *countingStore) InsertTollgateVote(ctx context.Context, v domain.Vote) (bool, error) {
 	c.count()
-	return c.TollgateStore.InsertTollgateVote(ctx, v)
+	return c.Store.InsertTollgateVote(ctx, v)
 }
 func (c *countingStore) DeleteTollgateVote(ctx context.Context, id string) error {
 	c.count()
-	return c.TollgateStore.DeleteTollgateVote(ctx, id)
+	return c.Store.DeleteTollgateVote(ctx, id)
 }
 func (c *countingStore) DecideTollgate(ctx context.Context, d domain.TollgateDecision) (bool, *domain.TollgateDecision, error) {
 	c.count()
-	return c.TollgateStore.DecideTollgate(ctx, d)
+	return c.Store.DecideTollgate(ctx, d)
 }
 func (c *countingStore) TollgateDecision(ctx context.Context, id string) (*domain.TollgateDecision, error) {
 	c.count()
-	return c.TollgateStore.TollgateDecision(ctx, id)
+	return c.Store.TollgateDecision(ctx, id)
 }
 func (c *countingStore) TollgateDecisions(ctx context.Context, ids []string) (map[string]domain.TollgateDecision, error) {
 	c.count()
-	return c.TollgateStore.TollgateDecisions(ctx, ids)
+	return c.Store.TollgateDecisions(ctx, ids)
 }
 func (c *countingStore) ClaimTollgateStep(ctx context.Context, r, n string) (bool, error) {
 	c.count()
-	return c.TollgateStore.ClaimTollgateStep(ctx, r, n)
+	return c.Store.ClaimTollgateStep(ctx, r, n)
 }
 func (c *countingStore) TollgateSteps(ctx context.Context, r string) (map[string]bool, error) {
 	c.count()
-	return c.TollgateStore.TollgateSteps(ctx, r)
+	return c.Store.TollgateSteps(ctx, r)
 }
 
 // The store calls of a vote do not grow with the votes already cast or the
@@ -102,8 +102,8 @@ func (c *countingStore) TollgateSteps(ctx context.Context, r string) (map[string
 func TestTollgateVoteRoundTripsAreConstant(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	cs := &countingStore{TollgateStore: f.st}
-	flow := commands.NewTollgates(f.e, cs, f.notes, commands.TollgateOptions{})
+	cs := &countingStore{Store: f.st}
+	flow := tollgates.New(f.e, cs, f.notes, tollgates.Options{})
 	ids := make([]string, 12)
 	for i := range ids {
 		ids[i] = f.open(as("lee"), fmt.Sprintf("race-%02d", i+1), "operate")

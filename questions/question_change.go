@@ -1,10 +1,11 @@
-package commands
+package questions
 
 import (
 	"fmt"
 	"regexp"
 	"strings"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
@@ -69,10 +70,10 @@ func changeVerb(text string) (string, bool) {
 
 // changeRequest answers a request to change something with the command that
 // does it. ok is false when the text is a question.
-func (e *Engine) changeRequest(snap *domain.Snapshot, q *question) (Reply, bool) {
+func (e *Parser) changeRequest(snap *domain.Snapshot, q *question) (commands.Reply, bool) {
 	verb, ok := changeVerb(q.raw)
 	if !ok {
-		return Reply{}, false
+		return commands.Reply{}, false
 	}
 	id := "<request-id>"
 	if len(q.ids) > 0 {
@@ -111,10 +112,10 @@ func (e *Engine) changeRequest(snap *domain.Snapshot, q *question) (Reply, bool)
 			how = "Catalog data (owner, tier, cost, SLAs, roadmap …) is changed by editing its YAML and importing it with `itspm import PATH` (an admin); stage changes go through `tollgate <service> <stage>`."
 		}
 	}
-	r := Reply{Title: "Nothing was changed", Text: lead + " " + how, Error: true}
+	r := commands.Reply{Title: "Nothing was changed", Text: lead + " " + how, Error: true}
 	if svcName != "" {
 		r.Context = fmt.Sprintf("`service %s` shows its current data.", svcName)
-		r.Actions = []Action{{Label: "Service card", Command: "service " + svcName}}
+		r.Actions = []commands.Action{{Label: "Service card", Command: "service " + svcName}}
 	}
 	return r, true
 }

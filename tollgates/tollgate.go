@@ -1,4 +1,9 @@
-package commands
+// Package tollgates is the tollgate approval workflow: a request to move a
+// service to its next stage, the board's votes, the single decision and
+// its effects (stage change, audit, messages), and Reconcile for work a
+// crashed process left undone. It plugs into the command engine as its
+// Workflow and Voter.
+package tollgates
 
 import (
 	"context"
@@ -8,15 +13,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
-// TollgateStore is what the tollgate workflow needs from storage
+// Store is what the tollgate workflow needs from storage
 // (*storage.Store implements it). Everything that must happen once is a
 // unique insert there: the open request per service, each vote's slot, the
 // decision, each applied effect.
-type TollgateStore interface {
-	Store
+type Store interface {
+	commands.Store
 	AppendAudit(ctx context.Context, entries ...domain.AuditEntry) error
 	AppendAuditOnce(ctx context.Context, entries ...domain.AuditEntry) error
 
@@ -39,8 +45,8 @@ type TollgateStore interface {
 	TollgateSteps(ctx context.Context, request string) (map[string]bool, error)
 }
 
-// TollgateOptions configure the tollgate workflow.
-type TollgateOptions struct {
+// Options configure the tollgate workflow.
+type Options struct {
 	// Grace is how long the process that won a decision has to apply its
 	// effects before Reconcile (or a later vote) applies them instead.
 	// Default 2 minutes.
@@ -51,13 +57,13 @@ type TollgateOptions struct {
 	Logger *slog.Logger
 }
 
-// Tollgates is the tollgate approval workflow: requests, votes, the single
-// decision and its effects. It implements Workflow and Voter; wire it with
-// Engine.SetWorkflow.
-type Tollgates struct {
-	e      *Engine
-	st     TollgateStore
-	n      Notifier
+// Workflow is the tollgate approval workflow: requests, votes, the single
+// decision and its effects. It implements commands.Workflow and
+// commands.Voter; wire it with Engine.SetWorkflow.
+type Workflow struct {
+	e      *commands.Engine
+	st     Store
+	n      commands.Notifier
 	grace  time.Duration
 	giveUp time.Duration
 	logger *slog.Logger
@@ -77,7 +83,7 @@ type snapCall struct {
 // one by one on the store's snapshot. The result may predate the caller by
 // that one read, which is fine for checking board membership; anything
 // that needs to see its own writes calls the store.
-func (t *Tollgates) sharedSnapshot(ctx context.Context) (*domain.Snapshot, error) {
+func (t *Workflow) sharedSnapshot(ctx context.Context) (*domain.Snapshot, error) {
 	t.snapMu.Lock()
 	if c := t.snapCall; c != nil {
 		t.snapMu.Unlock()
@@ -99,9 +105,9 @@ func (t *Tollgates) sharedSnapshot(ctx context.Context) (*domain.Snapshot, error
 	return c.snap, c.err
 }
 
-// NewTollgates returns the workflow for engine e over st, delivering
+// New returns the workflow for engine e over st, delivering
 // approval messages, updates and DMs through n (nil: nothing is delivered).
-func NewTollgates(e *Engine, st TollgateStore, n Notifier, o TollgateOptions) *Tollgates {
+func New(e *commands.Engine, st Store, n commands.Notifier, o Options) *Workflow {
 	if n == nil {
 		n = nopNotifier{}
 	}
@@ -112,22 +118,22 @@ func NewTollgates(e *Engine, st TollgateStore, n Notifier, o TollgateOptions) *T
 		o.GiveUp = 7 * 24 * time.Hour
 	}
 	if o.Logger == nil {
-		o.Logger = e.logger
+		o.Logger = e.Logger()
 	}
-	return &Tollgates{e: e, st: st, n: n, grace: o.Grace, giveUp: o.GiveUp, logger: o.Logger}
+	return &Workflow{e: e, st: st, n: n, grace: o.Grace, giveUp: o.GiveUp, logger: o.Logger}
 }
 
 type nopNotifier struct{}
 
-func (nopNotifier) Post(_ context.Context, to string, _ Reply) (string, string, error) {
+func (nopNotifier) Post(_ context.Context, to string, _ commands.Reply) (string, string, error) {
 	return to, "", nil
 }
-func (nopNotifier) Update(context.Context, string, string, Reply) error { return nil }
+func (nopNotifier) Update(context.Context, string, string, commands.Reply) error { return nil }
 
 // Handle runs the tollgate verbs of the grammar.
-func (t *Tollgates) Handle(ctx context.Context, c Caller, verb string, args []string) (Reply, error) {
+func (t *Workflow) Handle(ctx context.Context, c commands.Caller, verb string, args []string) (commands.Reply, error) {
 	var (
-		r   Reply
+		r   commands.Reply
 		err error
 	)
 	switch verb {
@@ -151,7 +157,7 @@ func (t *Tollgates) Handle(ctx context.Context, c Caller, verb string, args []st
 		}
 		r, err = t.Withdraw(ctx, c, args[0])
 	default:
-		return Reply{}, fmt.Errorf("tollgates: unexpected verb %q", verb)
+		return commands.Reply{}, fmt.Errorf("tollgates: unexpected verb %q", verb)
 	}
 	if err != nil && isRefusal(err) {
 		return refusal(err), nil
@@ -169,7 +175,7 @@ func isRefusal(err error) bool {
 	return false
 }
 
-func refusal(err error) Reply { return errorReply(domain.ErrorMessage(err)) }
+func refusal(err error) commands.Reply { return commands.Refusal(domain.ErrorMessage(err)) }
 
 // normalizeID accepts request IDs in any case: TG-<service>-<n>.
 func normalizeRequestID(id string) string {
@@ -181,44 +187,44 @@ func normalizeRequestID(id string) string {
 }
 
 // request opens a tollgate request: `tollgate <service> <stage>`.
-func (t *Tollgates) request(ctx context.Context, c Caller, args []string) (Reply, error) {
+func (t *Workflow) request(ctx context.Context, c commands.Caller, args []string) (commands.Reply, error) {
 	if len(args) < 2 {
-		return Reply{}, domain.Errorf(domain.Invalid, "Usage: `tollgate <service> <stage>`, e.g. `tollgate payroll improve`. Stages: %s.", domain.StageNames())
+		return commands.Reply{}, domain.Errorf(domain.Invalid, "Usage: `tollgate <service> <stage>`, e.g. `tollgate payroll improve`. Stages: %s.", domain.StageNames())
 	}
 	snap, err := t.st.Snapshot(ctx)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	svc, err := resolveExact(snap, strings.Join(args[:len(args)-1], " "))
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	to, ok := domain.ParseStage(args[len(args)-1])
 	if !ok {
-		return Reply{}, domain.Errorf(domain.Invalid, "%q is not a lifecycle stage. Stages, in order: %s.", args[len(args)-1], domain.StageNames())
+		return commands.Reply{}, domain.Errorf(domain.Invalid, "%q is not a lifecycle stage. Stages, in order: %s.", args[len(args)-1], domain.StageNames())
 	}
 	if !t.e.CanManage(snap, c, svc) {
-		return Reply{}, domain.Errorf(domain.Forbidden, "Only %s's owner (%s), its portfolio manager or an admin can request a tollgate for it.", svc.Label(), Person(snap, svc.Owner))
+		return commands.Reply{}, domain.Errorf(domain.Forbidden, "Only %s's owner (%s), its portfolio manager or an admin can request a tollgate for it.", svc.Label(), commands.Person(snap, svc.Owner))
 	}
 	requester, ok := snap.People[c.Person]
 	if !ok {
-		return Reply{}, domain.Errorf(domain.Forbidden, "I can't match you to a person in the catalog, and a tollgate request needs a requester the board can talk to. Ask an admin to add you (a Person with your Slack user ID).")
+		return commands.Reply{}, domain.Errorf(domain.Forbidden, "I can't match you to a person in the catalog, and a tollgate request needs a requester the board can talk to. Ask an admin to add you (a Person with your Slack user ID).")
 	}
 	gate, err := gateFor(snap, svc, to)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	board, ok := snap.Boards[gate.Board]
 	if !ok {
-		return Reply{}, domain.Errorf(domain.Invalid, "Tollgate %s names board %q, which is not in the catalog; ask an admin to fix the catalog.", gate.Name, gate.Board)
+		return commands.Reply{}, domain.Errorf(domain.Invalid, "Tollgate %s names board %q, which is not in the catalog; ask an admin to fix the catalog.", gate.Name, gate.Board)
 	}
-	now := t.e.now()
+	now := t.e.Now()
 	req := &domain.TollgateRequest{
 		Service: svc.Name, Gate: gate.Name, From: svc.Stage, To: to, Board: board.Name,
 		Quorum: max(gate.Quorum, 1), Criteria: gate.Criteria, Requester: requester.Name, OpenedAt: now.UTC(),
 	}
 	if err := t.st.OpenTollgateRequest(ctx, req); err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	if err := t.st.AppendAudit(ctx, domain.AuditEntry{
 		At: now.UTC(), Actor: requester.Name, Action: "tollgate.request", Kind: domain.KindTollgate, Name: req.ID, Service: svc.Name,
@@ -254,22 +260,22 @@ func (t *Tollgates) request(ctx context.Context, c Caller, args []string) (Reply
 	}
 
 	eligible := req.Waiting(board, nil)
-	fields := []Field{
-		{"Request", req.ID},
-		{"Stage", fmt.Sprintf("%s → %s (%s)", req.From, req.To, gate.Name)},
-		{"Board", fmt.Sprintf("%s: %s", boardLabel(board), memberList(snap, eligible))},
-		{"Needs", fmt.Sprintf("%s; one rejection rejects", plural(req.Quorum, "approval"))},
+	fields := []commands.Field{
+		{Label: "Request", Value: req.ID},
+		{Label: "Stage", Value: fmt.Sprintf("%s → %s (%s)", req.From, req.To, gate.Name)},
+		{Label: "Board", Value: fmt.Sprintf("%s: %s", boardLabel(board), memberList(snap, eligible))},
+		{Label: "Needs", Value: fmt.Sprintf("%s; one rejection rejects", commands.Plural(req.Quorum, "approval"))},
 	}
 	text := where
 	if len(eligible) < req.Quorum {
 		text += fmt.Sprintf(" Note: only %d board member(s) besides you can vote, fewer than the quorum of %d; an admin may need to withdraw this.", len(eligible), req.Quorum)
 	}
-	return Reply{
+	return commands.Reply{
 		Title:    fmt.Sprintf("Tollgate requested: %s → %s (%s)", svc.Label(), req.To, req.ID),
 		Text:     text,
-		Sections: []Section{{Fields: fields}},
+		Sections: []commands.Section{{Fields: fields}},
 		Context:  "You'll get a DM when the board decides. Changed your mind? `withdraw " + req.ID + "`",
-		Actions:  []Action{{Label: "Withdraw", Command: "withdraw " + req.ID}},
+		Actions:  []commands.Action{{Label: "Withdraw", Command: "withdraw " + req.ID}},
 	}, nil
 }
 
@@ -330,7 +336,7 @@ func memberList(snap *domain.Snapshot, names []string) string {
 	}
 	out := make([]string, len(names))
 	for i, n := range names {
-		out[i] = Person(snap, n)
+		out[i] = commands.Person(snap, n)
 	}
 	return listWithAnd(out)
 }
@@ -338,7 +344,7 @@ func memberList(snap *domain.Snapshot, names []string) string {
 // resolveExact is Resolve without the typo tolerance: a request that posts
 // to a board must name its service exactly (name, alias or title).
 func resolveExact(snap *domain.Snapshot, ref string) (*domain.Service, error) {
-	key := normalize(ref)
+	key := commands.Normalize(ref)
 	if key == "" {
 		return nil, domain.Errorf(domain.Invalid, "Which service? Usage: `tollgate <service> <stage>`.")
 	}
@@ -347,11 +353,13 @@ func resolveExact(snap *domain.Snapshot, ref string) (*domain.Service, error) {
 			return s, nil
 		}
 	}
-	return nil, notFound(snap, ref)
+	return nil, commands.NotFound(snap, ref)
 }
 
 // requestLine tells a service's channel that a tollgate was requested.
-func requestLine(snap *domain.Snapshot, svc *domain.Service, board *domain.Board, req *domain.TollgateRequest) Reply {
-	return Reply{InChannel: true, Text: fmt.Sprintf("%s asked %s to move %s from %s to %s (tollgate request %s).",
-		Person(snap, req.Requester), boardLabel(board), svc.Label(), req.From, req.To, req.ID)}
+func requestLine(snap *domain.Snapshot, svc *domain.Service, board *domain.Board, req *domain.TollgateRequest) commands.Reply {
+	return commands.Reply{InChannel: true, Text: fmt.Sprintf("%s asked %s to move %s from %s to %s (tollgate request %s).",
+		commands.Person(snap, req.Requester), boardLabel(board), svc.Label(), req.From, req.To, req.ID)}
 }
+
+func (t *Workflow) log(ctx context.Context) *slog.Logger { return commands.LoggerFrom(ctx, t.logger) }

@@ -1,4 +1,4 @@
-package commands
+package tollgates
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
@@ -22,7 +23,7 @@ type PendingApproval struct {
 // Waiting lists the open requests opened more than olderThan ago, each with
 // the board members who have not voted yet (the tollgate-reminders job
 // nudges them). Three round trips whatever the number of requests.
-func (t *Tollgates) Waiting(ctx context.Context, olderThan time.Duration) ([]PendingApproval, error) {
+func (t *Workflow) Waiting(ctx context.Context, olderThan time.Duration) ([]PendingApproval, error) {
 	_, pending, err := t.pending(ctx)
 	if err != nil {
 		return nil, err
@@ -37,7 +38,7 @@ func (t *Tollgates) Waiting(ctx context.Context, olderThan time.Duration) ([]Pen
 }
 
 // pending reads every open request with its votes.
-func (t *Tollgates) pending(ctx context.Context) (*domain.Snapshot, []PendingApproval, error) {
+func (t *Workflow) pending(ctx context.Context) (*domain.Snapshot, []PendingApproval, error) {
 	snap, err := t.st.Snapshot(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -54,7 +55,7 @@ func (t *Tollgates) pending(ctx context.Context) (*domain.Snapshot, []PendingApp
 	if err != nil {
 		return nil, nil, err
 	}
-	now := t.e.now()
+	now := t.e.Now()
 	out := make([]PendingApproval, 0, len(reqs))
 	for _, r := range reqs {
 		p := PendingApproval{Request: r, Votes: votes[r.ID], Age: now.Sub(r.OpenedAt)}
@@ -71,18 +72,18 @@ func (t *Tollgates) pending(ctx context.Context) (*domain.Snapshot, []PendingApp
 
 // Reminder is the nudge for one approver about a pending request, with the
 // Approve and Reject buttons.
-func (t *Tollgates) Reminder(snap *domain.Snapshot, p PendingApproval) Reply {
+func (t *Workflow) Reminder(snap *domain.Snapshot, p PendingApproval) commands.Reply {
 	r := p.Request
 	label := r.Service
 	if s, ok := snap.Services[r.Service]; ok {
 		label = s.Label()
 	}
-	return Reply{
+	return commands.Reply{
 		Title: fmt.Sprintf("Waiting for your vote: %s → %s (%s)", label, r.To, r.ID),
 		Text: fmt.Sprintf("%s asked %s %s ago to move %s from %s to %s; %d of %d approvals so far.",
-			Person(snap, r.Requester), boardLabel(&p.Board), requestAge(p.Age), label, r.From, r.To, domain.Approvals(p.Votes), r.Quorum),
+			commands.Person(snap, r.Requester), boardLabel(&p.Board), requestAge(p.Age), label, r.From, r.To, domain.Approvals(p.Votes), r.Quorum),
 		Context: approvalContext(r),
-		Actions: []Action{
+		Actions: []commands.Action{
 			{Label: "Approve", ID: ActionTollgateApprove, Value: r.ID, Style: "primary", Command: "approve " + r.ID},
 			{Label: "Reject", ID: ActionTollgateReject, Value: r.ID, Style: "danger", Command: "reject " + r.ID + " <reason>"},
 		},
@@ -97,24 +98,24 @@ func approvalContext(r domain.TollgateRequest) string {
 }
 
 // list answers `tollgates` and `tollgates mine`.
-func (t *Tollgates) list(ctx context.Context, c Caller, args []string) (Reply, error) {
+func (t *Workflow) list(ctx context.Context, c commands.Caller, args []string) (commands.Reply, error) {
 	mine := false
 	switch {
 	case len(args) == 0:
 	case len(args) == 1 && strings.EqualFold(args[0], "mine"):
 		mine = true
 	default:
-		return Reply{}, domain.Errorf(domain.Invalid, "Usage: `tollgates` (every open request) or `tollgates mine` (waiting for your vote).")
+		return commands.Reply{}, domain.Errorf(domain.Invalid, "Usage: `tollgates` (every open request) or `tollgates mine` (waiting for your vote).")
 	}
 	if mine && c.Person == "" {
-		return Reply{}, domain.Errorf(domain.Forbidden, "I can't match you to a person in the catalog, so nothing waits for your vote.")
+		return commands.Reply{}, domain.Errorf(domain.Forbidden, "I can't match you to a person in the catalog, so nothing waits for your vote.")
 	}
 	snap, pending, err := t.pending(ctx)
 	if err != nil {
-		return Reply{}, err
+		return commands.Reply{}, err
 	}
 	var lines []string
-	var actions []Action
+	var actions []commands.Action
 	for _, p := range pending {
 		r := p.Request
 		if mine && !slices.Contains(p.Waiting, c.Person) {
@@ -125,11 +126,11 @@ func (t *Tollgates) list(ctx context.Context, c Caller, args []string) (Reply, e
 			label = s.Label()
 		}
 		lines = append(lines, fmt.Sprintf("%s · %s · %s → %s · by %s · %s ago · %d/%d approvals · %s",
-			r.ID, label, r.From, r.To, Person(snap, r.Requester), requestAge(p.Age), domain.Approvals(p.Votes), r.Quorum, boardTitle(&p.Board)))
+			r.ID, label, r.From, r.To, commands.Person(snap, r.Requester), requestAge(p.Age), domain.Approvals(p.Votes), r.Quorum, boardTitle(&p.Board)))
 		if mine && len(actions) < 10 {
 			actions = append(actions,
-				Action{Label: "Approve " + r.ID, ID: ActionTollgateApprove, Value: r.ID, Style: "primary", Command: "approve " + r.ID},
-				Action{Label: "Reject " + r.ID, ID: ActionTollgateReject, Value: r.ID, Style: "danger", Command: "reject " + r.ID + " <reason>"})
+				commands.Action{Label: "Approve " + r.ID, ID: ActionTollgateApprove, Value: r.ID, Style: "primary", Command: "approve " + r.ID},
+				commands.Action{Label: "Reject " + r.ID, ID: ActionTollgateReject, Value: r.ID, Style: "danger", Command: "reject " + r.ID + " <reason>"})
 		}
 	}
 	title := "Open tollgate requests"
@@ -141,12 +142,12 @@ func (t *Tollgates) list(ctx context.Context, c Caller, args []string) (Reply, e
 		if mine {
 			text = "Nothing waits for your vote."
 		}
-		return Reply{Title: title, Text: text}, nil
+		return commands.Reply{Title: title, Text: text}, nil
 	}
-	return Reply{
+	return commands.Reply{
 		Title:    title,
 		Text:     fmt.Sprintf("%d, oldest first:", len(lines)),
-		Sections: []Section{{Lines: lines}},
+		Sections: []commands.Section{{Lines: lines}},
 		Context:  "Vote with `approve <id> [comment]` or `reject <id> <reason>`; `history <service>` shows the trail.",
 		Actions:  actions,
 	}, nil
@@ -165,9 +166,9 @@ func requestAge(d time.Duration) string {
 	case d < time.Minute:
 		return "less than a minute"
 	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute")
+		return commands.Plural(int(d/time.Minute), "minute")
 	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour")
+		return commands.Plural(int(d/time.Hour), "hour")
 	}
-	return plural(int(d/(24*time.Hour)), "day")
+	return commands.Plural(int(d/(24*time.Hour)), "day")
 }

@@ -1,4 +1,4 @@
-package commands
+package questions
 
 import (
 	"testing"
@@ -129,12 +129,5 @@ func TestAsQuestion(t *testing.T) {
 		if got := asQuestion(tc.verb, tc.args, tc.err); got != tc.want {
 			t.Errorf("asQuestion(%q, %q, %v) = %v, want %v", tc.verb, tc.args, tc.err, got, tc.want)
 		}
-	}
-}
-
-func TestCleanModelText(t *testing.T) {
-	in := "  **Payroll** is owned by \uE000U0EVIL|Lee Chen\uE001.\n"
-	if got, want := cleanModelText(in), "*Payroll* is owned by U0EVIL|Lee Chen."; got != want {
-		t.Errorf("cleanModelText = %q, want %q", got, want)
 	}
 }

@@ -1,0 +1,4 @@
+package commands
+
+// ReadOnly is readOnly, for the tests of package commands_test.
+var ReadOnly = readOnly
