@@ -23,7 +23,7 @@ func (e *Engine) help(_ context.Context, _ *request) (Reply, error) {
 		Text:  "Ask about any service by name, alias or title. Commands:",
 		Sections: []Section{{Lines: lines}, {Heading: "Or just ask", Lines: []string{
 			"who owns payroll?", "how much does email cost a year?", "when is the next DR test for crm?",
-			"which services does lee own?", "what depends on identity?",
+			"which services does lee own?", "what depends on identity?", "how are we doing on DR tests?",
 		}}},
 		Context: "Stages: " + domain.StageNames() + ".",
 	}, nil
