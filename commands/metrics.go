@@ -48,6 +48,9 @@ func (e *Engine) metrics(ctx context.Context, r *request) (Reply, error) {
 	if ref := strings.Join(args, " "); strings.TrimSpace(ref) != "" {
 		pf, err := ResolvePortfolio(r.snap, ref)
 		if err != nil {
+			if readsAsQuestion(r.args) { // "metrics for payroll?"
+				return e.question(ctx, r.caller, r.verb+" "+r.raw)
+			}
 			return Reply{}, err
 		}
 		portfolio = pf.Name

@@ -196,3 +196,14 @@ func TestServiceCardAndCostChart(t *testing.T) {
 		t.Errorf("the terminal lost the table")
 	}
 }
+
+// Text that starts with the command word but reads as a question is a
+// question ("portfolio manager of payroll?"), not a portfolio name.
+func TestPortfolioWordQuestions(t *testing.T) {
+	ctx := context.Background()
+	e, _ := sampleEngine(t, nil)
+	r, err := e.Handle(ctx, Caller{}, "portfolio manager of payroll?")
+	if err != nil || !strings.Contains(r.Text, "Dana Ortiz") {
+		t.Errorf("portfolio manager of payroll?: %q %v", r.Text, err)
+	}
+}

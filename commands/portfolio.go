@@ -93,6 +93,9 @@ func (e *Engine) portfolio(ctx context.Context, r *request) (Reply, error) {
 	}
 	pf, err := ResolvePortfolio(r.snap, r.raw)
 	if err != nil {
+		if readsAsQuestion(r.args) { // "portfolio manager of payroll?"
+			return e.question(ctx, r.caller, r.verb+" "+r.raw)
+		}
 		return Reply{}, err
 	}
 	var open []domain.TollgateRequest
@@ -253,4 +256,20 @@ func vendorText(v domain.VendorProduct) string {
 		return v.Product
 	}
 	return strings.TrimSpace(v.Vendor + " " + v.Product)
+}
+
+// readsAsQuestion reports whether the words after `portfolio` or `metrics`
+// read as a question rather than a name ("portfolio of payroll?").
+func readsAsQuestion(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	if strings.HasSuffix(args[len(args)-1], "?") {
+		return true
+	}
+	switch strings.ToLower(args[0]) {
+	case "of", "for", "is", "are", "does", "do", "manager", "managers", "who", "what", "which", "has", "have":
+		return true
+	}
+	return false
 }
