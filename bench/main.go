@@ -160,7 +160,15 @@ func catalogBench(ctx context.Context, n, lookups int) ([]row, error) {
 	}
 	// Round trips of our lookups only: subtract the raw FindOnes.
 	perLookup := float64(roundTrips.Load()-before-int64(lookups)) / float64(lookups)
+	metricRows, err := metricsBench(ctx, engine, caller, &roundTrips, pct(ours, 50), n)
+	if err != nil {
+		return nil, err
+	}
 	st.Close(ctx)
+	digest, err := digestRSS(env, bin)
+	if err != nil {
+		return nil, err
+	}
 
 	var in strings.Builder
 	for _, name := range names[:min(len(names), 500)] {
@@ -174,7 +182,7 @@ func catalogBench(ctx context.Context, n, lookups int) ([]row, error) {
 	o50, o99 := pct(ours, 50), pct(ours, 99)
 	r50, r99 := pct(raw, 50), pct(raw, 99)
 	ratio := float64(o50) / float64(r50)
-	return []row{
+	rows := []row{
 		{Name: fmt.Sprintf("itspm import, %d services (parse, validate, write)", n), Value: importTime.Round(time.Millisecond).String(),
 			Baseline: "-", Ratio: "-", Target: "-", Verdict: "-"},
 		{Name: "owner <svc> via commands, p50 / p99", Value: fmt.Sprintf("%s / %s", o50, o99),
@@ -185,7 +193,9 @@ func catalogBench(ctx context.Context, n, lookups int) ([]row, error) {
 			Baseline: "-", Ratio: "-", Target: "< 200 MB", Verdict: verdict(importRSS/1024 < 200)},
 		{Name: "peak RSS, itspm chat process (500 lookups)", Value: fmt.Sprintf("%d MB", chatRSS/1024),
 			Baseline: "-", Ratio: "-", Target: "< 200 MB", Verdict: verdict(chatRSS/1024 < 200)},
-	}, nil
+	}
+	rows = append(rows, metricRows...)
+	return append(rows, digest), nil
 }
 
 // runMeasured runs a command and returns its wall time and peak RSS (KiB).

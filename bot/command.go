@@ -83,7 +83,9 @@ func (s *Server) reply(ctx context.Context, responseURL, channel, user string, r
 	if err != nil {
 		note(ctx, "reply_failed")
 		s.log(ctx).Error("reply to slack failed", "user", user, "channel", channel, "err", err)
+		return
 	}
+	s.uploadCharts(ctx, channel, user, r)
 }
 
 // afterwords gives a reply a few seconds of its own when the work's

@@ -144,7 +144,9 @@ func (s *Server) postAnswer(ctx context.Context, channel, thread string, r comma
 	if _, _, err := s.sender.PostThread(ctx, channel, thread, r); err != nil {
 		note(ctx, "reply_failed")
 		s.log(ctx).Error("answer in slack failed", "channel", channel, "err", err)
+		return
 	}
+	s.uploadCharts(ctx, channel, "", r)
 }
 
 // publishHome renders the App Home of user.

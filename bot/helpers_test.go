@@ -102,6 +102,7 @@ type envConfig struct {
 	app     string       // app-level token
 	flow    bool         // wire the tollgate workflow, delivering through the sender
 	logger  *slog.Logger // the bot's and the sender's; nil: quietLogger
+	render  func(commands.Chart) ([]byte, error)
 }
 
 func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
@@ -150,7 +151,7 @@ func newEnv(t *testing.T, opts ...func(*envConfig)) *env {
 	}
 	e.bot = bot.New(engine, e.sender, store, bot.Options{
 		SigningSecret: secret, BotUserID: fakeslack.DefaultIdentity.BotUserID,
-		Logger: logger, Now: fixedNow, Workers: cfg.workers, HeadStart: cfg.head,
+		Logger: logger, Now: fixedNow, Workers: cfg.workers, HeadStart: cfg.head, RenderChart: cfg.render,
 	})
 	e.srv = httptest.NewServer(e.bot.Handler())
 	t.Cleanup(func() {

@@ -56,6 +56,9 @@ type Options struct {
 	// acknowledgement was flushed. 0 means DefaultHeadStart; negative
 	// means none.
 	HeadStart time.Duration
+	// RenderChart draws a reply's chart as a PNG (jobs.RenderCostChart);
+	// nil: replies go without their charts.
+	RenderChart func(commands.Chart) ([]byte, error)
 }
 
 // DefaultHeadStart lets an acknowledgement leave before its work takes the
@@ -78,6 +81,7 @@ type Server struct {
 	botUser  string
 	timeout  time.Duration
 	head     time.Duration // see Options.HeadStart
+	render   func(commands.Chart) ([]byte, error)
 
 	sem    chan struct{} // one slot per running piece of work
 	notice chan struct{} // slots for "busy" notices
@@ -108,7 +112,7 @@ func New(engine Engine, sender *Sender, store Store, o Options) *Server {
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		engine: engine, sender: sender, store: store, logger: o.Logger, now: o.Now,
-		botUser: o.BotUserID, timeout: o.WorkTimeout, head: max(o.HeadStart, 0),
+		botUser: o.BotUserID, timeout: o.WorkTimeout, head: max(o.HeadStart, 0), render: o.RenderChart,
 		sem: make(chan struct{}, o.Workers), notice: make(chan struct{}, 8),
 		base: base, cancel: cancel,
 	}

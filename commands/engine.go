@@ -199,6 +199,8 @@ func init() {
 		{"reject", "<request-id> <reason>", "reject TG-payroll-1 DR plan missing", "reject a tollgate request with a reason", (*Engine).workflow},
 		{"withdraw", "<request-id>", "withdraw TG-payroll-1", "withdraw your own tollgate request", (*Engine).workflow},
 		{"history", "<service>", "history payroll", "the service's audit trail", (*Engine).history},
+		{"metrics", "[portfolio] [line]", "metrics workplace", "how embedded the ITSPM processes are, N of M per process; a line's word lists its services", (*Engine).metrics},
+		{"portfolio", "<name>", "portfolio workplace", "a portfolio: manager, services by stage, TCO, recovery, budget vs actual, contracts, open tollgates", (*Engine).portfolio},
 	}
 }
 
@@ -225,6 +227,9 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	verb := strings.ToLower(strings.TrimLeftFunc(fields[0], func(r rune) bool { return r == '/' }))
 	cmd, ok := lookupCommand(verb)
 	if !ok {
+		if r, ok, err := e.metricsQuestion(ctx, c, text); ok || err != nil {
+			return again(r, text), err
+		}
 		return e.question(ctx, c, text)
 	}
 	snap, err := e.store.Snapshot(ctx)

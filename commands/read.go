@@ -23,7 +23,7 @@ func (e *Engine) help(_ context.Context, _ *request) (Reply, error) {
 		Text:  "Ask about any service by name, alias or title. Commands:",
 		Sections: []Section{{Lines: lines}, {Heading: "Or just ask", Lines: []string{
 			"who owns payroll?", "how much does email cost a year?", "when is the next DR test for crm?",
-			"which services does lee own?", "what depends on identity?",
+			"which services does lee own?", "what depends on identity?", "how are we doing on DR tests?",
 		}}},
 		Context: "Stages: " + domain.StageNames() + ".",
 	}, nil
@@ -58,7 +58,7 @@ func (e *Engine) serviceCard(_ context.Context, r *request) (Reply, error) {
 	if len(s.Aliases) > 0 {
 		fields = append(fields, Field{"Also known as", strings.Join(s.Aliases, ", ")})
 	}
-	secs := []Section{{Fields: fields}}
+	secs := append([]Section{{Fields: fields}}, cardExtras(snap, s, today)...)
 	if len(s.SLA) > 0 {
 		var lines []string
 		for _, t := range s.SLA {
@@ -190,7 +190,11 @@ func (e *Engine) cost(_ context.Context, r *request) (Reply, error) {
 		}
 		secs = append(secs, Section{Heading: "Vendor products", Lines: lines})
 	}
-	return Reply{Title: "Cost of " + s.Label(), Sections: secs}, nil
+	r2 := Reply{Title: "Cost of " + s.Label(), Sections: secs}
+	if ch, ok := CostChart(s.Name+"-budget-"+string(e.Today())+".png", s.Label()+": budget vs actual", cur, c.RecentMonths(12)); ok {
+		r2.Charts = []Chart{ch}
+	}
+	return r2, nil
 }
 
 func (e *Engine) deps(_ context.Context, r *request) (Reply, error) {

@@ -15,6 +15,7 @@ type Reply struct {
 	Actions   []Action  // buttons (typed commands in the terminal)
 	InChannel bool      // meant for the whole channel rather than the asker
 	Error     bool      // the reply explains a refusal or a failure
+	Charts    []Chart   // uploaded as PNGs after the reply in Slack; the terminal keeps the text
 
 	// Again is the command text that produced the reply. A renderer that
 	// must cut a long reply (Slack allows 50 blocks a message) shows it a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/itspm/itspm/bot"
+	"github.com/itspm/itspm/jobs"
 )
 
 // shutdownGrace bounds the drain after SIGINT/SIGTERM: in-flight HTTP
@@ -49,6 +50,7 @@ func runServe(ctx context.Context, args []string, std stdio, env []string) error
 		SigningSecret: a.cfg.SlackSigningSecret,
 		BotUserID:     botUser,
 		Logger:        a.logger,
+		RenderChart:   jobs.RenderCostChart,
 	})
 
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
