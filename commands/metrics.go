@@ -86,7 +86,7 @@ func scopeText(snap *domain.Snapshot, portfolio string) string {
 	if portfolio == "" {
 		return "all portfolios"
 	}
-	return portfolioText(snap, portfolio)
+	return PortfolioText(snap, portfolio)
 }
 
 // MetricCommand is the command that lists the services behind a line.
@@ -105,7 +105,7 @@ func MetricLine(l domain.Metric) string {
 	case l.Key == domain.MetricLeadTime && !l.HasValue:
 		s = fmt.Sprintf("%s: no decisions in the last %d days", label, domain.LeadTimeDays)
 	case l.Key == domain.MetricLeadTime:
-		s = fmt.Sprintf("%s: median %s over %s in the last %d days", label, daysText(l.Value), plural(l.N, "decision"), domain.LeadTimeDays)
+		s = fmt.Sprintf("%s: median %s over %s in the last %d days", label, daysText(l.Value), Plural(l.N, "decision"), domain.LeadTimeDays)
 	case l.M == 0:
 		s = fmt.Sprintf("%s: no %s in scope", label, l.Of)
 	case l.Key == domain.MetricRecovery:
@@ -148,10 +148,10 @@ func MetricsReply(snap *domain.Snapshot, ms domain.Metrics, prev *domain.MetricS
 		}
 		lines = append(lines, line+" — `"+MetricCommand(ms, l.Key)+"`")
 	}
-	text := fmt.Sprintf("How embedded the ITSPM processes are over %s in %s.", plural(len(ms.Services), "service"), scopeText(snap, ms.Scope))
+	text := fmt.Sprintf("How embedded the ITSPM processes are over %s in %s.", Plural(len(ms.Services), "service"), scopeText(snap, ms.Scope))
 	switch {
 	case ms.Retired > 0:
-		text += fmt.Sprintf(" %s in retirement %s left out.", plural(ms.Retired, "service"), pluralWord(ms.Retired, "is", "are"))
+		text += fmt.Sprintf(" %s in retirement %s left out.", Plural(ms.Retired, "service"), pluralWord(ms.Retired, "is", "are"))
 	default:
 		text += " No service in retirement is left out."
 	}
@@ -199,7 +199,7 @@ func MetricDetail(snap *domain.Snapshot, ms domain.Metrics, key domain.MetricKey
 	for _, g := range l.Gaps {
 		name := g.Service
 		if s, ok := snap.Services[g.Service]; ok {
-			name = serviceLabel(s)
+			name = ServiceLabel(s)
 		}
 		if g.Detail != "" {
 			name += ": " + g.Detail
@@ -224,5 +224,5 @@ func retiredNote(ms domain.Metrics) string {
 	if ms.Retired == 0 {
 		return "No service in retirement is left out."
 	}
-	return fmt.Sprintf("%s in retirement left out.", plural(ms.Retired, "service"))
+	return fmt.Sprintf("%s in retirement left out.", Plural(ms.Retired, "service"))
 }

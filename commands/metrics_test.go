@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
@@ -21,7 +22,7 @@ func TestMetricsLinesAndDrillDown(t *testing.T) {
 	}
 	for _, scope := range []string{"", "workplace", "digital"} {
 		text := strings.TrimSpace("metrics " + scope)
-		r, err := e.Handle(ctx, Caller{Person: "lee"}, text)
+		r, err := e.Handle(ctx, commands.Caller{Person: "lee"}, text)
 		if err != nil {
 			t.Fatalf("%s: %v", text, err)
 		}
@@ -34,16 +35,16 @@ func TestMetricsLinesAndDrillDown(t *testing.T) {
 		}
 		for i, l := range want.Lines {
 			line := r.Sections[0].Lines[i]
-			cmd := MetricCommand(want, l.Key)
-			if !strings.HasPrefix(line, MetricLine(l)) || !strings.HasSuffix(line, "`"+cmd+"`") {
-				t.Errorf("%s line %d = %q, want %q … `%s`", text, i, line, MetricLine(l), cmd)
+			cmd := commands.MetricCommand(want, l.Key)
+			if !strings.HasPrefix(line, commands.MetricLine(l)) || !strings.HasSuffix(line, "`"+cmd+"`") {
+				t.Errorf("%s line %d = %q, want %q … `%s`", text, i, line, commands.MetricLine(l), cmd)
 			}
-			d, err := e.Handle(ctx, Caller{Person: "lee"}, cmd)
+			d, err := e.Handle(ctx, commands.Caller{Person: "lee"}, cmd)
 			if err != nil {
 				t.Fatalf("%s: %v", cmd, err)
 			}
-			if !strings.HasPrefix(d.Text, MetricLine(l)) {
-				t.Errorf("%s lead %q, want %q", cmd, d.Text, MetricLine(l))
+			if !strings.HasPrefix(d.Text, commands.MetricLine(l)) {
+				t.Errorf("%s lead %q, want %q", cmd, d.Text, commands.MetricLine(l))
 			}
 			n := 0
 			for _, s := range d.Sections {
@@ -72,19 +73,19 @@ func TestMetricsQuestions(t *testing.T) {
 		{"how are we doing on tollgate lead time?", "Tollgate lead time: all portfolios"},
 	}
 	for _, tc := range tests {
-		r, err := e.Handle(ctx, Caller{Person: "lee"}, tc.q)
+		r, err := e.Handle(ctx, commands.Caller{Person: "lee"}, tc.q)
 		if err != nil || r.Title != tc.title {
 			t.Errorf("%q: title %q (%v), want %q", tc.q, r.Title, err, tc.title)
 		}
 	}
 	// A question about one service stays with the question parser.
 	for _, q := range []string{"how are we doing on payroll?", "what share of the payroll budget is labor?", "why do we have the LMS?"} {
-		r, _ := e.Handle(ctx, Caller{Person: "lee"}, q)
+		r, _ := e.Handle(ctx, commands.Caller{Person: "lee"}, q)
 		if strings.Contains(r.Title, "metrics") || strings.Contains(r.Title, ": all portfolios") {
 			t.Errorf("%q was answered by metrics: %q", q, r.Title)
 		}
 	}
-	r, _ := e.Handle(ctx, Caller{Person: "lee"}, "why do we have the LMS?")
+	r, _ := e.Handle(ctx, commands.Caller{Person: "lee"}, "why do we have the LMS?")
 	if !strings.Contains(r.Text, "Compliance training") {
 		t.Errorf("why LMS: %q, want the strategy's why", r.Text)
 	}
@@ -109,18 +110,18 @@ func TestMetricsLeadTimeFromStore(t *testing.T) {
 	if _, _, err := st.DecideTollgate(ctx, domain.TollgateDecision{ID: req.ID, Service: "payroll", Outcome: domain.Approved, At: evalNow.Add(-6 * day)}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.Handle(ctx, Caller{Person: "lee"}, "metrics workplace lead-time")
+	r, err := e.Handle(ctx, commands.Caller{Person: "lee"}, "metrics workplace lead-time")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(r.Text, "median 4 days over 1 decision") {
 		t.Errorf("lead time: %q", r.Text)
 	}
-	p, err := e.Handle(ctx, Caller{Person: "lee"}, "portfolio workplace")
+	p, err := e.Handle(ctx, commands.Caller{Person: "lee"}, "portfolio workplace")
 	if err != nil {
 		t.Fatal(err)
 	}
-	txt := PlainText(p)
+	txt := commands.PlainText(p)
 	if !strings.Contains(txt, "Open tollgates (1)") || !strings.Contains(txt, open.ID) || strings.Contains(txt, req.ID) {
 		t.Errorf("portfolio open tollgates:\n%s", txt)
 	}
@@ -130,12 +131,12 @@ func TestPortfolioCommand(t *testing.T) {
 	ctx := context.Background()
 	e, _ := sampleEngine(t, nil)
 	for _, ref := range []string{"workplace", "Workplace Services", "the workplace portfolio", "workplce"} {
-		r, err := e.Handle(ctx, Caller{}, "portfolio "+ref)
+		r, err := e.Handle(ctx, commands.Caller{}, "portfolio "+ref)
 		if err != nil || r.Title != "Portfolio: Workplace Services" {
 			t.Errorf("portfolio %s: %q %v", ref, r.Title, err)
 			continue
 		}
-		txt := PlainText(r)
+		txt := commands.PlainText(r)
 		for _, want := range []string{"Dana Ortiz", "Services by stage", "Annual TCO", "Budget vs actual by month", "Contracts ending within 90 days"} {
 			if !strings.Contains(txt, want) {
 				t.Errorf("portfolio %s lacks %q", ref, want)
@@ -155,7 +156,7 @@ func TestPortfolioCommand(t *testing.T) {
 		{"portfolio digitl-data", domain.NotFound, "Did you mean `digital`?"},
 		{"metrics nowhere", domain.NotFound, "I don't know a portfolio"},
 	} {
-		_, err := e.Handle(ctx, Caller{}, tc.text)
+		_, err := e.Handle(ctx, commands.Caller{}, tc.text)
 		if domain.ErrorCode(err) != tc.code || !strings.Contains(domain.ErrorMessage(err), tc.want) {
 			t.Errorf("%s: %v, want %s containing %q", tc.text, err, tc.code, tc.want)
 		}
@@ -165,34 +166,34 @@ func TestPortfolioCommand(t *testing.T) {
 func TestServiceCardAndCostChart(t *testing.T) {
 	ctx := context.Background()
 	e, _ := sampleEngine(t, nil)
-	r, err := e.Handle(ctx, Caller{}, "service lms")
+	r, err := e.Handle(ctx, commands.Caller{}, "service lms")
 	if err != nil {
 		t.Fatal(err)
 	}
-	txt := PlainText(r)
+	txt := commands.PlainText(r)
 	for _, want := range []string{"Strategy", "Compliance training", "Planned to be available from", "2027-09-01"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("service card lacks %q:\n%s", want, txt)
 		}
 	}
-	r, err = e.Handle(ctx, Caller{}, "service payroll")
+	r, err = e.Handle(ctx, commands.Caller{}, "service payroll")
 	if err != nil {
 		t.Fatal(err)
 	}
-	txt = PlainText(r)
+	txt = commands.PlainText(r)
 	for _, want := range []string{"Vendor products", "contract ends", "Open improvements"} {
 		if !strings.Contains(txt, want) {
 			t.Errorf("payroll card lacks %q:\n%s", want, txt)
 		}
 	}
-	c, err := e.Handle(ctx, Caller{}, "cost payroll")
+	c, err := e.Handle(ctx, commands.Caller{}, "cost payroll")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Charts) != 1 || len(c.Charts[0].Months) != len(c.Charts[0].Actual) || len(c.Charts[0].Months) == 0 {
 		t.Fatalf("cost chart %+v", c.Charts)
 	}
-	if !strings.Contains(PlainText(c), "Budget vs actual") {
+	if !strings.Contains(commands.PlainText(c), "Budget vs actual") {
 		t.Errorf("the terminal lost the table")
 	}
 }
@@ -202,7 +203,7 @@ func TestServiceCardAndCostChart(t *testing.T) {
 func TestPortfolioWordQuestions(t *testing.T) {
 	ctx := context.Background()
 	e, _ := sampleEngine(t, nil)
-	r, err := e.Handle(ctx, Caller{}, "portfolio manager of payroll?")
+	r, err := e.Handle(ctx, commands.Caller{}, "portfolio manager of payroll?")
 	if err != nil || !strings.Contains(r.Text, "Dana Ortiz") {
 		t.Errorf("portfolio manager of payroll?: %q %v", r.Text, err)
 	}

@@ -17,7 +17,7 @@ import (
 // ("the workplace portfolio" too), accepting one clearly-closest typo; with
 // no match it is a NotFound error suggesting the closest names.
 func ResolvePortfolio(snap *domain.Snapshot, ref string) (*domain.Portfolio, error) {
-	key := normalize(ref)
+	key := Normalize(ref)
 	key = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(key, "the "), " portfolio"))
 	if key == "" {
 		return nil, domain.Errorf(domain.Invalid, "Which portfolio? Give its name or title, e.g. `portfolio %s`.", firstPortfolio(snap))
@@ -72,9 +72,9 @@ func ResolvePortfolio(snap *domain.Snapshot, ref string) (*domain.Portfolio, err
 		}
 	}
 	if len(sug) > 0 {
-		msg += " Did you mean " + orList(sug) + "?"
+		msg += " Did you mean " + OrList(sug) + "?"
 	} else if len(snap.Portfolios) > 0 {
-		msg += " The portfolios are " + orList(portfolioNames(snap.Portfolios)) + "."
+		msg += " The portfolios are " + OrList(portfolioNames(snap.Portfolios)) + "."
 	}
 	return nil, domain.Errorf(domain.NotFound, "%s", msg)
 }
@@ -89,7 +89,7 @@ func firstPortfolio(snap *domain.Snapshot) string {
 func (e *Engine) portfolio(ctx context.Context, r *request) (Reply, error) {
 	if len(r.args) == 0 {
 		return Reply{}, domain.Errorf(domain.Invalid, "Which portfolio? Usage: `portfolio <name>`, e.g. `portfolio %s`. The portfolios are %s.",
-			firstPortfolio(r.snap), orList(portfolioNames(r.snap.Portfolios)))
+			firstPortfolio(r.snap), OrList(portfolioNames(r.snap.Portfolios)))
 	}
 	pf, err := ResolvePortfolio(r.snap, r.raw)
 	if err != nil {
@@ -117,7 +117,7 @@ func (e *Engine) portfolio(ctx context.Context, r *request) (Reply, error) {
 // of its main currency for Slack.
 func PortfolioReply(snap *domain.Snapshot, v domain.PortfolioView, today domain.Date) Reply {
 	pf := v.Portfolio
-	title := portfolioText(snap, pf.Name)
+	title := PortfolioText(snap, pf.Name)
 	fields := []Field{{"Manager", "none in the catalog"}}
 	if pf.Manager != "" {
 		fields[0].Value = PersonDetail(snap, pf.Manager)
@@ -125,7 +125,7 @@ func PortfolioReply(snap *domain.Snapshot, v domain.PortfolioView, today domain.
 	if pf.Channel != "" {
 		fields = append(fields, Field{"Channel", pf.Channel})
 	}
-	svc := plural(v.Services, "service")
+	svc := Plural(v.Services, "service")
 	if v.Retired > 0 {
 		svc += fmt.Sprintf(" (%d in retirement)", v.Retired)
 	}
@@ -174,7 +174,7 @@ func PortfolioReply(snap *domain.Snapshot, v domain.PortfolioView, today domain.
 		}
 		sec := Section{Heading: h, Lines: lines}
 		if m.NoActual > 0 {
-			sec.Text = fmt.Sprintf("%s with a budget but no actual yet count in the budget only.", plural(m.NoActual, "service-month"))
+			sec.Text = fmt.Sprintf("%s with a budget but no actual yet count in the budget only.", Plural(m.NoActual, "service-month"))
 		}
 		secs = append(secs, sec)
 		if len(charts) == 0 {
@@ -188,7 +188,7 @@ func PortfolioReply(snap *domain.Snapshot, v domain.PortfolioView, today domain.
 		for _, c := range v.Contracts {
 			l := fmt.Sprintf("%s for %s, ends %s", vendorText(c.VendorProduct), serviceName(snap, c.Service), DateRel(c.ContractEnds, today))
 			if c.AnnualCost > 0 {
-				l += ", " + Money(currency(snap.Services[c.Service]), c.AnnualCost) + " a year"
+				l += ", " + Money(Currency(snap.Services[c.Service]), c.AnnualCost) + " a year"
 			}
 			lines = append(lines, l)
 		}
@@ -220,7 +220,7 @@ func PortfolioReply(snap *domain.Snapshot, v domain.PortfolioView, today domain.
 
 func serviceName(snap *domain.Snapshot, name string) string {
 	if s, ok := snap.Services[name]; ok {
-		return serviceLabel(s)
+		return ServiceLabel(s)
 	}
 	return name
 }
