@@ -143,7 +143,7 @@ func nameUnit(name string) string {
 var kpiUnits = map[string]string{
 	"percent": "percent", "%": "percent", "pct": "percent",
 	"ratio": "ratio",
-	"ms": "milliseconds", "millisecond": "milliseconds", "milliseconds": "milliseconds",
+	"ms":    "milliseconds", "millisecond": "milliseconds", "milliseconds": "milliseconds",
 	"s": "seconds", "sec": "seconds", "second": "seconds", "seconds": "seconds",
 	"b": "bytes", "byte": "bytes", "bytes": "bytes",
 }

@@ -27,7 +27,7 @@ type app struct {
 }
 
 // jobNames are the jobs whose schedules ITSPM_SCHEDULE_<JOB> may override.
-var jobNames = []string{"performance-reviews", "roadmap-reminders", "continuity-tests", "tollgate-reminders"}
+var jobNames = []string{"performance-reviews", "roadmap-reminders", "continuity-tests", "tollgate-reminders", "sli-sync"}
 
 // loadApp reads the configuration; it does not open the store.
 func loadApp(io stdio, env []string) (*app, error) {
