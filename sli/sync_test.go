@@ -103,8 +103,8 @@ func testCatalog() *domain.Catalog {
 			svc("crm", "lee", []domain.SLATarget{
 				{KPI: "availability", Target: 99, Unit: "percent", Query: `sli_availability_percent{service="crm"}`},
 				{KPI: "latency", Target: 400, Unit: "ms", BetterWhen: "lower", Query: `sli_latency_seconds{service="crm"}`}, // seconds, not ms
-				{KPI: "everything", Target: 1, Query: `sli_availability_percent`},                                                // two series
-				{KPI: "apdex", Target: 0.9, Query: `sli_apdex{service="crm"}`},                                                  // no series
+				{KPI: "everything", Target: 1, Query: `sli_availability_percent`},                                           // two series
+				{KPI: "apdex", Target: 0.9, Query: `sli_apdex{service="crm"}`},                                              // no series
 			}),
 			svc("hr", "dana", []domain.SLATarget{
 				{KPI: "availability", Target: 99, Unit: "percent", Query: `sli_availability_percent{service="payroll"}`},
