@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,11 +21,15 @@ import (
 // fakePrometheus answers /api/v1/query by what the query asks for: the
 // metric name says which fault to play. It records the Authorization
 // header it saw.
-func fakePrometheus(t *testing.T) (*httptest.Server, *string) {
+func fakePrometheus(t *testing.T) (*httptest.Server, func() string) {
+	var mu sync.Mutex
 	var auth string
+	seen := func() string { mu.Lock(); defer mu.Unlock(); return auth }
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
+		mu.Lock()
 		auth = r.Header.Get("Authorization")
+		mu.Unlock()
 		q := r.Form.Get("query")
 		vector := func(samples ...string) {
 			w.Header().Set("Content-Type", "application/json")
@@ -56,7 +61,7 @@ func fakePrometheus(t *testing.T) (*httptest.Server, *string) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return srv, &auth
+	return srv, seen
 }
 
 func TestClientFaults(t *testing.T) {
@@ -98,8 +103,8 @@ func TestClientFaults(t *testing.T) {
 				if err != nil || v != 99.5 {
 					t.Fatalf("got %v, %v; want 99.5", v, err)
 				}
-				if *auth != "Bearer s3cret-token" {
-					t.Errorf("Authorization: %q", *auth)
+				if a := auth(); a != "Bearer s3cret-token" {
+					t.Errorf("Authorization: %q", a)
 				}
 				return
 			}
