@@ -26,7 +26,7 @@ func (s *Set) Check(existing *domain.Catalog) Errors {
 	var errs Errors
 	var found []located
 	var before map[domain.Problem]bool
-	for _, pr := range merged.Validate() {
+	for _, pr := range append(merged.Validate(), queryProblems(s.Catalog.Services)...) {
 		if info, ok := s.docs[docKey{pr.Kind, pr.Name}]; ok {
 			if info.undecoded(pr.Path) {
 				continue // already reported as a type error

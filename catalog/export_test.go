@@ -68,7 +68,8 @@ func richCatalog() *domain.Catalog {
 					},
 					SLA: []domain.SLATarget{
 						{KPI: "availability", Target: 99.9, Unit: "percent"},
-						{KPI: "p95-latency", Target: 800, Unit: "ms", BetterWhen: "lower"},
+						{KPI: "p95-latency", Target: 800, Unit: "ms", BetterWhen: "lower",
+							Query: `1000 * histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{job="payroll", path=~"/api/.*"}[5m])))`},
 						{KPI: "errors", Target: -1, BetterWhen: "higher"},
 					},
 					Performance: &domain.Performance{
@@ -77,6 +78,7 @@ func richCatalog() *domain.Catalog {
 						Measurements: []domain.Measurement{
 							{KPI: "availability", Month: "2026-09", Value: 99.95},
 							{KPI: "errors", Month: "2026-09", Value: 0},
+							{KPI: "p95-latency", Month: "2026-09", Value: 612.5, Source: domain.SourcePrometheus},
 						},
 					},
 					Roadmap: []domain.RoadmapItem{

@@ -429,7 +429,7 @@ func (e *Engine) performance(_ context.Context, r *request) (Reply, error) {
 		} else {
 			missed++
 		}
-		lines = append(lines, fmt.Sprintf("%s: %s %s in %s vs target %s: %s", t.KPI, Number(res.Latest.Value), UnitText(t.Unit), res.Latest.Month, KPITarget(t), verdict))
+		lines = append(lines, fmt.Sprintf("%s: %s %s in %s vs target %s: %s (%s)", t.KPI, Number(res.Latest.Value), UnitText(t.Unit), res.Latest.Month, KPITarget(t), verdict, SourceText(*res.Latest)))
 	}
 	text := fmt.Sprintf("%d of %d targets met in the latest measurements.", met, met+missed)
 	if missed > 0 {

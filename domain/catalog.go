@@ -173,6 +173,9 @@ type SLATarget struct {
 	Target     float64 `yaml:"target,omitempty" bson:"target,omitempty" json:"target,omitempty"`
 	Unit       string  `yaml:"unit,omitempty" bson:"unit,omitempty" json:"unit,omitempty"`
 	BetterWhen string  `yaml:"betterWhen,omitempty" bson:"betterWhen,omitempty" json:"betterWhen,omitempty"` // higher (default) | lower
+	// Query is PromQL giving the KPI's value at one instant; job sli-sync
+	// averages it over each month (see sli.go).
+	Query string `yaml:"query,omitempty" bson:"query,omitempty" json:"query,omitempty"`
 }
 
 // Performance holds the review cadence and KPI measurements.
@@ -187,6 +190,8 @@ type Measurement struct {
 	KPI   string  `yaml:"kpi,omitempty" bson:"kpi,omitempty" json:"kpi,omitempty"`
 	Month Month   `yaml:"month,omitempty" bson:"month,omitempty" json:"month,omitempty"`
 	Value float64 `yaml:"value" bson:"value" json:"value"`
+	// Source is where the value came from: typed (empty) or prometheus.
+	Source string `yaml:"source,omitempty" bson:"source,omitempty" json:"source,omitempty"`
 }
 
 // Roadmap and improvement statuses.

@@ -317,6 +317,9 @@ func validateServiceSpec(c *checker, s *Service, people, portfolios, services ma
 		if math.IsNaN(t.Target) || math.IsInf(t.Target, 0) {
 			c.add(p+".target", "must be a number")
 		}
+		if t.Query != "" && strings.TrimSpace(t.Query) == "" {
+			c.add(p+".query", "is blank: give a PromQL expression or leave it out")
+		}
 	}
 	if pf := s.Performance; pf != nil {
 		c.period("spec.performance.reviewEvery", pf.ReviewEvery)
@@ -329,6 +332,7 @@ func validateServiceSpec(c *checker, s *Service, people, portfolios, services ma
 			if !m.Month.Valid() {
 				c.add(p+".month", "%q is not a month (want YYYY-MM)", string(m.Month))
 			}
+			c.oneOf(p+".source", m.Source, MeasurementSources)
 		}
 	}
 	for i, r := range s.Roadmap {

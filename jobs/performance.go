@@ -125,7 +125,7 @@ func reviewSection(snap *domain.Snapshot, today domain.Date, it dueItem) command
 			if k.Met {
 				verdict = "met"
 			}
-			v = fmt.Sprintf("%s %s in %s: %s (target %s)", commands.Number(k.Latest.Value), unitText(k.Target.Unit), k.Latest.Month, verdict, targetText(k.Target))
+			v = fmt.Sprintf("%s %s in %s: %s (target %s; %s)", commands.Number(k.Latest.Value), unitText(k.Target.Unit), k.Latest.Month, verdict, targetText(k.Target), commands.SourceText(*k.Latest))
 		}
 		sec.Fields = append(sec.Fields, commands.Field{Label: k.Target.KPI, Value: v})
 	}

@@ -210,7 +210,7 @@ func TestPerformanceSelection(t *testing.T) {
 		t.Errorf("charts (-want +got):\n%s", diff)
 	}
 	text := commands.PlainText(findTo(t, msgs, "C0TODAY").Reply)
-	for _, want := range []string{"availability", "99.95 % in 2026-10: met (target ≥ 99.9 %)", "p95-latency", "not measured yet",
+	for _, want := range []string{"availability", "99.95 % in 2026-10: met (target ≥ 99.9 %; typed)", "p95-latency", "not measured yet",
 		"Cost 2026-10", "€90 of €100 budget (-10%)", "€110 of €100 budget (+10%)", "Annual TCO"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)

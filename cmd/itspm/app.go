@@ -27,8 +27,11 @@ type app struct {
 	flow     *tollgates.Workflow // tollgate approvals, wired by open
 }
 
-// jobNames are the jobs whose schedules ITSPM_SCHEDULE_<JOB> may override.
-var jobNames = []string{"performance-reviews", "roadmap-reminders", "continuity-tests", "tollgate-reminders"}
+// jobNames are the jobs whose schedules ITSPM_SCHEDULE_<JOB> may override:
+// the built-in ones and sli-sync, which runs only with a Prometheus URL. A
+// literal, because the deploy tests read it from the source;
+// TestJobNamesCoverEveryJob keeps it complete.
+var jobNames = []string{"performance-reviews", "roadmap-reminders", "continuity-tests", "tollgate-reminders", "governance-digest", "sli-sync"}
 
 // loadApp reads the configuration; it does not open the store.
 func loadApp(io stdio, env []string) (*app, error) {

@@ -39,6 +39,11 @@ type Config struct {
 
 	LogLevel  slog.Level
 	LogFormat string
+
+	// Live SLIs (SPEC section 9): job sli-sync exists when the URL is set.
+	// The token is sent as a bearer token and never logged.
+	PrometheusURL   string
+	PrometheusToken string
 }
 
 // Variables lists every variable the configuration reads (besides the
@@ -49,6 +54,7 @@ var Variables = []string{
 	"ITSPM_HTTP_ADDR", "ITSPM_ADMINS", "ITSPM_TIMEZONE",
 	"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL",
 	"ITSPM_LOG_LEVEL", "ITSPM_LOG_FORMAT",
+	"ITSPM_PROMETHEUS_URL", "ITSPM_PROMETHEUS_BEARER_TOKEN",
 }
 
 // SchedulePrefix starts the per-job schedule overrides.
@@ -108,6 +114,8 @@ func loadConfig(e environ, jobNames []string) (Config, []error) {
 		OpenAIModel:        e.get("OPENAI_MODEL", "gpt-4o-mini"),
 		LogFormat:          strings.ToLower(e.get("ITSPM_LOG_FORMAT", "json")),
 		Schedules:          map[string]string{},
+		PrometheusURL:      e.get("ITSPM_PROMETHEUS_URL", ""),
+		PrometheusToken:    e.get("ITSPM_PROMETHEUS_BEARER_TOKEN", ""),
 	}
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		bad("MONGODB_URI", "must start with mongodb:// or mongodb+srv://")
@@ -144,6 +152,13 @@ func loadConfig(e environ, jobNames []string) (Config, []error) {
 		if u, err := url.Parse(c.OpenAIBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("OPENAI_BASE_URL", "%q is not an http(s) URL", c.OpenAIBaseURL)
 		}
+	}
+	if c.PrometheusURL != "" {
+		if u, err := url.Parse(c.PrometheusURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			bad("ITSPM_PROMETHEUS_URL", "is not an http(s) URL without credentials, like http://prometheus:9090 (put a token in ITSPM_PROMETHEUS_BEARER_TOKEN)")
+		}
+	} else if c.PrometheusToken != "" {
+		bad("ITSPM_PROMETHEUS_BEARER_TOKEN", "is set but ITSPM_PROMETHEUS_URL is not")
 	}
 	switch lvl := strings.ToLower(e.get("ITSPM_LOG_LEVEL", "info")); lvl {
 	case "debug":

@@ -80,9 +80,13 @@ func openApp(ctx context.Context, std stdio, env []string) (*app, error) {
 // scheduler builds the scheduler from the configuration; an invalid
 // ITSPM_SCHEDULE_<JOB> is an error naming the variable.
 func (a *app) scheduler(enqueued func()) (*jobs.Scheduler, error) {
+	extra, err := a.sliJobs()
+	if err != nil {
+		return nil, err
+	}
 	return jobs.New(jobs.Options{
 		Store: a.store, Location: a.cfg.Location, Schedules: a.cfg.Schedules,
-		Logger: a.logger, Enqueued: enqueued,
+		Logger: a.logger, Enqueued: enqueued, Jobs: append(jobs.Builtin(), extra...),
 	})
 }
 
@@ -164,13 +168,18 @@ func firstLine(s string) string {
 // --at, or the scheduler itself, finds it taken and sends nothing),
 // enqueues the messages and delivers them.
 func (a *app) jobsRun(ctx context.Context, name string, at time.Time, n jobs.Notifier, w io.Writer) error {
+	if err := a.checkSLIJob(name); err != nil {
+		return err
+	}
 	s, err := a.scheduler(nil)
 	if err != nil {
 		return err
 	}
 	at = at.Truncate(time.Second)
 	occ := jobs.OccurrenceID(name, at)
-	if n == nil && name != jobs.Janitor { // the janitor posts nothing: it always runs
+	// The janitor posts nothing and sli-sync's work is storing values:
+	// both always run; sli-sync's reports wait in the outbox.
+	if n == nil && name != jobs.Janitor && name != jobs.SLISync {
 		msgs, err := s.Preview(ctx, name, at)
 		if err != nil {
 			return err
@@ -202,6 +211,7 @@ func (a *app) jobsRun(ctx context.Context, name string, at time.Time, n jobs.Not
 	}
 	if n == nil {
 		fmt.Fprintf(w, "%s: done.\n", occ)
+		printReports(w, res.Messages)
 		return nil
 	}
 	sender := jobs.NewSender(jobs.SenderOptions{Store: a.store, Notifier: n, Instance: s.Instance(), Logger: a.logger})
