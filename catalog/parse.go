@@ -118,9 +118,9 @@ type parser struct {
 	warns Errors
 	seen  map[string]bool // files read or queued, by cleaned path
 	bs    []*bsEntity     // Backstage entities, converted after every file is read
-	file string
-	src  int // index of the file being read
-	seq  int // documents decoded before the current one in the file
+	file  string
+	src   int // index of the file being read
+	seq   int // documents decoded before the current one in the file
 
 	// locating is set when documents are read again to locate problems:
 	// add then keeps the document's full info in found instead of adding
