@@ -119,40 +119,44 @@ func TestBackstage(t *testing.T) {
 	}
 	want := domain.Catalog{
 		People: []domain.Person{
-			{Name: "lee", PersonSpec: domain.PersonSpec{DisplayName: "Lee Chen", Email: "lee@example.com", SlackUser: "U0LEE"}},
-			{Name: "dana", PersonSpec: domain.PersonSpec{DisplayName: "Dana Ortiz", SlackUser: "U0DANA"}},
+			{Name: "lee", Annotations: map[string]string{RefAnnotation: "user:default/lee"}, PersonSpec: domain.PersonSpec{DisplayName: "Lee Chen", Email: "lee@example.com", SlackUser: "U0LEE"}},
+			{Name: "dana", Annotations: map[string]string{RefAnnotation: "user:default/dana"}, PersonSpec: domain.PersonSpec{DisplayName: "Dana Ortiz", SlackUser: "U0DANA"}},
 		},
-		Portfolios: []domain.Portfolio{{Name: "workplace", PortfolioSpec: domain.PortfolioSpec{Title: "Workplace Services", Manager: "dana"}}},
+		Portfolios: []domain.Portfolio{
+			{Name: "workplace", PortfolioSpec: domain.PortfolioSpec{Title: "Workplace Services", Manager: "dana"}},
+			{Name: "unassigned", PortfolioSpec: domain.PortfolioSpec{Title: "Unassigned (imported from Backstage without a domain)"}},
+		},
 		Boards: []domain.Board{
-			{Name: "design-authority", BoardSpec: domain.BoardSpec{Title: "Design Authority", Members: []string{"lee", "dana"}, Channel: "C0BOARD"}},
+			{Name: "design-authority", Annotations: map[string]string{RefAnnotation: "group:default/design-authority"}, BoardSpec: domain.BoardSpec{Title: "Design Authority", Members: []string{"lee", "dana"}, Channel: "C0BOARD"}},
 		},
 		Services: []domain.Service{
-			{Name: "workplace-suite", ServiceSpec: domain.ServiceSpec{
+			{Name: "workplace-suite", Annotations: map[string]string{RefAnnotation: "system:default/workplace-suite"}, ServiceSpec: domain.ServiceSpec{
 				Description: "Everything an employee touches every day.", Portfolio: "workplace", Owner: "dana", Stage: domain.StageOperate,
 			}},
-			{Name: "payroll", Title: "Payroll", Aliases: []string{"pay", "salaries"}, Tags: []string{"hr", "finance"}, ServiceSpec: domain.ServiceSpec{
+			{Name: "payroll", Annotations: map[string]string{RefAnnotation: "component:default/payroll"}, Title: "Payroll", Aliases: []string{"pay", "salaries"}, Tags: []string{"hr", "finance"}, ServiceSpec: domain.ServiceSpec{
 				Description: "Monthly salary calculation and payment.",
 				Portfolio:   "workplace",
 				Owner:       "lee",
 				Stage:       domain.StageOperate,
 				Tier:        1,
 				Channel:     "C0PAYROLL",
-				DependsOn:   []string{"identity", "workplace-suite"},
+				DependsOn:   []string{"identity", "payroll-db", "workplace-suite"},
 				Cost:        &domain.Cost{Currency: "EUR", ChargingModel: "per-user", TCO: domain.TCO{Licenses: 120000, Labor: 90000}},
 				SLA:         []domain.SLATarget{{KPI: "availability", Target: 99.9, Unit: "percent"}},
 				Continuity:  &domain.Continuity{RTO: "4h", RPO: "15m", LastTest: &domain.DRTest{Date: "2026-05-04", Result: "pass"}},
 			}},
-			{Name: "identity", ServiceSpec: domain.ServiceSpec{Portfolio: "workplace", Owner: "dana", Stage: domain.StageDesign}},
+			{Name: "identity", Annotations: map[string]string{RefAnnotation: "component:default/identity"}, ServiceSpec: domain.ServiceSpec{Portfolio: "workplace", Owner: "dana", Stage: domain.StageDesign}},
+			{Name: "payroll-db", Annotations: map[string]string{RefAnnotation: "resource:default/payroll-db"}, ServiceSpec: domain.ServiceSpec{Portfolio: "unassigned", Owner: "lee", Stage: domain.StageOperate}},
 		},
 	}
 	if diff := cmp.Diff(want, set.Catalog); diff != "" {
 		t.Errorf("catalog (-want +got):\n%s", diff)
 	}
-	wantCounts := map[string]int{domain.KindPerson: 2, domain.KindPortfolio: 1, domain.KindBoard: 1, domain.KindService: 3}
+	wantCounts := map[string]int{domain.KindPerson: 2, domain.KindPortfolio: 2, domain.KindBoard: 1, domain.KindService: 4}
 	if diff := cmp.Diff(wantCounts, set.Documents); diff != "" {
 		t.Errorf("documents (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]int{"API": 1, "Resource": 1, "Template": 1}, set.Skipped); diff != "" {
+	if diff := cmp.Diff(map[string]int{"API": 1, "Template": 1}, set.Skipped); diff != "" {
 		t.Errorf("skipped (-want +got):\n%s", diff)
 	}
 }
@@ -184,16 +188,17 @@ func TestBackstageErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		doc  string
-		want []string
+		want []string // errors
+		warn []string
 	}{
 		{
 			name: "valid",
 			doc:  component([]string{"itspm/portfolio: workplace"}, okSpec...),
 		},
 		{
-			name: "lifecycle without a stage",
+			name: "lifecycle without a stage is a warning",
 			doc:  component([]string{"itspm/portfolio: workplace"}, "type: service", "lifecycle: beta", "owner: lee"),
-			want: []string{`c.yaml:9: spec.lifecycle: "beta" has no ITSPM stage (want experimental, production or deprecated, or set the itspm/stage annotation)`},
+			warn: []string{`c.yaml:9: component:default/payroll: spec.lifecycle "beta" has no ITSPM stage (experimental, production or deprecated); imported as operate (set the itspm/stage annotation)`},
 		},
 		{
 			name: "itspm/stage annotation wins over lifecycle",
@@ -208,14 +213,20 @@ func TestBackstageErrors(t *testing.T) {
 			},
 		},
 		{
-			name: "missing portfolio points at the annotations",
+			name: "no portfolio: the default one, with a warning",
 			doc:  component([]string{"backstage.io/techdocs-ref: dir:."}, okSpec...),
-			want: []string{`c.yaml:6: itspm/portfolio: is required`},
+			warn: []string{`c.yaml:4: component:default/payroll: no itspm/portfolio annotation, and no domain to take the portfolio from; in portfolio "unassigned"`},
 		},
 		{
-			name: "unknown owner",
+			name: "dangling owner group: a placeholder team",
 			doc:  component([]string{"itspm/portfolio: workplace"}, "type: service", "lifecycle: production", "owner: group:default/payroll-team"),
-			want: []string{`c.yaml:10: spec.owner: unknown person "payroll-team"`},
+			warn: []string{`c.yaml:10: component:default/payroll: spec.owner group:default/payroll-team is not in these files; imported as a team "payroll-team" with only its name`},
+		},
+		{
+			name: "owner of a kind that cannot own",
+			doc:  component([]string{"itspm/portfolio: workplace"}, "type: service", "lifecycle: production", "owner: component:identity"),
+			want: []string{`c.yaml:10: spec.owner: is required`},
+			warn: []string{`c.yaml:10: component:default/payroll: spec.owner component:default/identity is a component; an owner is a user or a group`},
 		},
 		{
 			name: "scalar annotation of the wrong type",
@@ -248,14 +259,18 @@ func TestBackstageErrors(t *testing.T) {
 			want: []string{`c.yaml:7: itspm/continuity: invalid YAML in the annotation: did not find expected ',' or '}'`},
 		},
 		{
-			name: "dependsOn: unknown component, resource ignored",
-			doc:  component([]string{"itspm/portfolio: workplace"}, append(okSpec, "dependsOn: [resource:db, component:default/ledger]")...),
-			want: []string{`c.yaml:11: spec.dependsOn[1]: unknown service "ledger"`},
+			name: "dependsOn: dangling references are warnings, stored services resolve",
+			doc:  component([]string{"itspm/portfolio: workplace"}, append(okSpec, "dependsOn: [resource:db, component:default/ledger, component:identity, 'component:']")...),
+			warn: []string{
+				`c.yaml:11: component:default/payroll: spec.dependsOn: entity reference "component:" has no name; ignored`,
+				`c.yaml:11: component:default/payroll: depends on resource:default/db, which is not in these files; the dependency is left out`,
+				`c.yaml:11: component:default/payroll: depends on component:default/ledger, which is not in these files; the dependency is left out`,
+			},
 		},
 		{
-			name: "bad Backstage name",
-			doc:  strings.Replace(component([]string{"itspm/portfolio: workplace"}, okSpec...), "name: payroll", "name: Payroll_System", 1),
-			want: []string{`c.yaml:4: metadata.name: "Payroll_System" is not a valid name (lowercase letters, digits and '-', 1-63 characters, starting and ending with a letter or digit)`},
+			name: "Backstage name with characters no rule maps",
+			doc:  strings.Replace(component([]string{"itspm/portfolio: workplace"}, okSpec...), "name: payroll", "name: Payroll+System", 1),
+			want: []string{`c.yaml:4: metadata.name: "payroll+system" is not a valid name (lowercase letters, digits and '-', 1-63 characters, starting and ending with a letter or digit)`},
 		},
 		{
 			name: "user with a bad Slack ID and email",
@@ -266,22 +281,59 @@ func TestBackstageErrors(t *testing.T) {
 			},
 		},
 		{
-			name: "group with an unknown member",
+			name: "group with a member not in the files",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: cab}\nspec:\n  type: team\n  children: []\n  members: [user:dana, user:default/bob]\n",
-			want: []string{`c.yaml:7: spec.members[1]: unknown person "bob"`},
+			warn: []string{`c.yaml:7: group:default/cab: spec.members user:default/bob is not in these files; not a member`},
 		},
 		{
 			name: "missing spec",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: cab}\n",
 			want: []string{`c.yaml:1: spec is required`},
 		},
+		{
+			name: "the name rule's collisions stop the import",
+			doc: "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ann.lee}\nspec: {}\n---\n" +
+				"apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ann_lee}\nspec: {}\n",
+			want: []string{`c.yaml:8: user:default/ann_lee and user:default/ann.lee (at c.yaml:3) both map to person name "ann-lee"; rename one of them, or set their names apart in a way the rule keeps (see docs/backstage.md)`},
+		},
+		{
+			name: "the same entity twice",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: cab}\nspec: {}\n---\napiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: cab, namespace: default}\nspec: {}\n",
+			want: []string{`c.yaml:8: duplicate Backstage entity group:default/cab (first defined at c.yaml:3)`},
+		},
+		{
+			name: "same name in two namespaces is two entities",
+			doc: "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: guest}\nspec: {}\n---\n" +
+				"apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: guest, namespace: development}\nspec: {}\n",
+		},
+		{
+			name: "kinds ITSPM does not model",
+			doc:  "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: new-service}\nspec: {}\n---\napiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: w}\nspec: {}\n",
+			warn: []string{
+				`c.yaml:1: Template "new-service" (scaffolder.backstage.io/v1beta3) is not imported: ITSPM has no kind for it`,
+				`c.yaml:6: Widget "w" (backstage.io/v1alpha1) is not imported: ITSPM has no kind for it`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := problems(files("c.yaml", tt.doc), baseCatalog(t))
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("problems (-want +got):\n%s", diff)
+			base := baseCatalog(t)
+			set, errs := ParseWith(files("c.yaml", tt.doc), Options{Existing: base})
+			errs = append(errs, set.Check(base)...).sorted()
+			if diff := cmp.Diff(tt.want, texts(errs)); diff != "" {
+				t.Errorf("errors (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.warn, texts(set.Warnings)); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 		})
 	}
+}
+
+func texts(es Errors) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Error())
+	}
+	return out
 }

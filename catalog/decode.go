@@ -154,6 +154,20 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
 		}
 		v.Set(s)
+	case reflect.Map: // map[string]string: annotations
+		if n.Kind != yaml.MappingNode {
+			d.typeError(n, path, "expected a mapping (key: text), got %s", describe(n))
+			return
+		}
+		m := reflect.MakeMap(v.Type())
+		for _, p := range d.pairs(n, path) {
+			val := reflect.New(v.Type().Elem()).Elem()
+			d.decode(p.value, val, join(path, p.key.Value))
+			m.SetMapIndex(reflect.ValueOf(p.key.Value).Convert(v.Type().Key()), val)
+		}
+		if m.Len() > 0 {
+			v.Set(m)
+		}
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			d.typeError(n, path, "expected a text value, got %s", describe(n))

@@ -85,17 +85,17 @@ func Export(w io.Writer, cat *domain.Catalog) error {
 		return nil
 	}
 	for _, d := range people {
-		if err := write(domain.KindPerson, d.Name, nil, reflect.ValueOf(d.PersonSpec), true); err != nil {
+		if err := write(domain.KindPerson, d.Name, annotations(d.Annotations), reflect.ValueOf(d.PersonSpec), true); err != nil {
 			return err
 		}
 	}
 	for _, d := range portfolios {
-		if err := write(domain.KindPortfolio, d.Name, nil, reflect.ValueOf(d.PortfolioSpec), true); err != nil {
+		if err := write(domain.KindPortfolio, d.Name, annotations(d.Annotations), reflect.ValueOf(d.PortfolioSpec), true); err != nil {
 			return err
 		}
 	}
 	for _, d := range boards {
-		if err := write(domain.KindBoard, d.Name, nil, reflect.ValueOf(d.BoardSpec), true); err != nil {
+		if err := write(domain.KindBoard, d.Name, annotations(d.Annotations), reflect.ValueOf(d.BoardSpec), true); err != nil {
 			return err
 		}
 	}
@@ -115,9 +115,18 @@ func Export(w io.Writer, cat *domain.Catalog) error {
 		if n := encode(reflect.ValueOf(d.Tags), true); n != nil {
 			meta = append(meta, plain("tags"), n)
 		}
+		meta = append(meta, annotations(d.Annotations)...)
 		if err := write(domain.KindService, d.Name, meta, reflect.ValueOf(d.ServiceSpec), false); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// annotations is the metadata entry of a document's annotations, if any.
+func annotations(m map[string]string) []*yaml.Node {
+	if n := encode(reflect.ValueOf(m), true); n != nil {
+		return []*yaml.Node{plain("annotations"), n}
 	}
 	return nil
 }
@@ -224,6 +233,23 @@ func encode(v reflect.Value, flow bool) *yaml.Node {
 			n.Style = yaml.FlowStyle
 		}
 		return n
+	case reflect.Map: // annotations, keys sorted
+		if v.Len() == 0 {
+			return nil
+		}
+		keys := make([]string, 0, v.Len())
+		for _, k := range v.MapKeys() {
+			keys = append(keys, k.String())
+		}
+		slices.Sort(keys)
+		n := mapping()
+		for _, k := range keys {
+			n.Content = append(n.Content, text(k), encodeOrZero(v.MapIndex(reflect.ValueOf(k))))
+		}
+		if flow && fitsFlow(n) {
+			n.Style = yaml.FlowStyle
+		}
+		return n
 	case reflect.String:
 		s := v.String()
 		if s == "" {
@@ -246,6 +272,13 @@ func encode(v reflect.Value, flow bool) *yaml.Node {
 		return plain(formatFloat(v.Float()))
 	}
 	panic(fmt.Sprintf("catalog: cannot export %s", v.Type()))
+}
+
+func encodeOrZero(v reflect.Value) *yaml.Node {
+	if n := encode(v, true); n != nil {
+		return n
+	}
+	return encodeZero(v)
 }
 
 // encodeZero renders the zero value of a field that is always written.

@@ -23,14 +23,14 @@ func richCatalog() *domain.Catalog {
 		People: []domain.Person{
 			{Name: "lee", PersonSpec: domain.PersonSpec{DisplayName: "Lee Chen", Email: "lee@example.com", SlackUser: "U0LEE"}},
 			{Name: "dana", PersonSpec: domain.PersonSpec{DisplayName: "Dana O'Ortiz: \"DO\"", Email: "dana@example.com", SlackUser: "W0DANA"}},
-			{Name: "nobody-in-particular"},
+			{Name: "nobody-in-particular", Annotations: map[string]string{RefAnnotation: "user:development/nobody.in_particular"}},
 			{Name: "123", PersonSpec: domain.PersonSpec{DisplayName: "true"}},
 		},
 		Portfolios: []domain.Portfolio{
-			{Name: "workplace", PortfolioSpec: domain.PortfolioSpec{Title: "Workplace & Services #1", Manager: "dana", Channel: "C0WORKPLACE"}},
+			{Name: "workplace", Annotations: map[string]string{RefAnnotation: "domain:default/workplace", "note": "true"}, PortfolioSpec: domain.PortfolioSpec{Title: "Workplace & Services #1", Manager: "dana", Channel: "C0WORKPLACE"}},
 		},
 		Boards: []domain.Board{
-			{Name: "design-authority", BoardSpec: domain.BoardSpec{Title: "Design Authority", Members: []string{"dana", "lee", "123"}, Channel: "G0BOARD"}},
+			{Name: "design-authority", Annotations: map[string]string{RefAnnotation: "group:default/design-authority"}, BoardSpec: domain.BoardSpec{Title: "Design Authority", Members: []string{"dana", "lee", "123"}, Channel: "G0BOARD"}},
 		},
 		Tollgates: []domain.Tollgate{
 			{Name: "tg-transition", TollgateSpec: domain.TollgateSpec{
@@ -40,10 +40,11 @@ func richCatalog() *domain.Catalog {
 		},
 		Services: []domain.Service{
 			{
-				Name:    "payroll",
-				Title:   "Payroll: monthly # not a comment",
-				Aliases: []string{"pay", "yes", "1.5", "~"},
-				Tags:    []string{"hr", "on", "2026-05-04"},
+				Name:        "payroll",
+				Annotations: map[string]string{RefAnnotation: "component:default/payroll", "z/long": strings.Repeat("long text ", 12)},
+				Title:       "Payroll: monthly # not a comment",
+				Aliases:     []string{"pay", "yes", "1.5", "~"},
+				Tags:        []string{"hr", "on", "2026-05-04"},
 				ServiceSpec: domain.ServiceSpec{
 					Description: "Monthly salary calculation and payment.\n  Indented second line: with colon.\nÜnïcødé ✓ and a tab\there.\n",
 					Portfolio:   "workplace",
@@ -155,7 +156,7 @@ func TestExportRoundTrip(t *testing.T) {
 	for _, want := range []string{
 		"# ITSPM catalog (itspm/v1): 4 people, 1 portfolio, 1 board, 1 tollgate, 3 services.\n",
 		"apiVersion: itspm/v1\nkind: Person\nmetadata: {name: \"123\"}\nspec: {displayName: \"true\"}\n---\n",
-		"metadata: {name: nobody-in-particular}\nspec: {}\n",
+		"metadata:\n  name: nobody-in-particular\n  annotations: {itspm/backstage-ref: 'user:development/nobody.in_particular'}\nspec: {}\n",
 		"    lastTest: {date: 2026-05-04, result: pass",
 		"      - {month: 2026-09, budget: 22000, actual: 23500}\n",
 		"  description: |\n",

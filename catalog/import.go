@@ -25,6 +25,7 @@ type Result struct {
 	Changes
 	Documents map[string]int // documents read, by catalog kind
 	Skipped   map[string]int // Backstage documents not imported, by Backstage kind
+	Warnings  Errors         // what a Backstage import could not map
 	DryRun    bool
 }
 
@@ -78,13 +79,37 @@ func kindCount(kind string, n int) string {
 // store is untouched; the error result is for the store failing. A dry run
 // checks and counts what would change without writing.
 func Import(ctx context.Context, st Store, files []File, actor string, dryRun bool) (Result, Errors, error) {
-	set, errs := Parse(files)
-	res := Result{Documents: set.Documents, Skipped: set.Skipped, DryRun: dryRun}
+	return ImportWith(ctx, st, files, ImportOptions{Actor: actor, DryRun: dryRun})
+}
+
+// ImportOptions are Import's choices.
+type ImportOptions struct {
+	Actor  string
+	DryRun bool
+	// Strict makes every warning an error (for CI): nothing is written
+	// while anything could not be mapped.
+	Strict bool
+	// DefaultPortfolio: see Options.
+	DefaultPortfolio string
+	// Source names the files in the audit trail; "" names them by path.
+	Source string
+}
+
+// ImportWith is Import with options; warnings are in the result (and, when
+// strict, in the errors too).
+func ImportWith(ctx context.Context, st Store, files []File, o ImportOptions) (Result, Errors, error) {
 	snap, err := st.Snapshot(ctx)
 	if err != nil {
-		return res, nil, fmt.Errorf("read the catalog: %w", err)
+		return Result{DryRun: o.DryRun}, nil, fmt.Errorf("read the catalog: %w", err)
 	}
-	errs = append(errs, set.Check(snap.Catalog())...).sorted()
+	existing := snap.Catalog()
+	set, errs := ParseWith(files, Options{DefaultPortfolio: o.DefaultPortfolio, Existing: existing})
+	res := Result{Documents: set.Documents, Skipped: set.Skipped, Warnings: set.Warnings, DryRun: o.DryRun}
+	errs = append(errs, set.Check(existing)...)
+	if o.Strict {
+		errs = append(errs, set.Warnings...)
+	}
+	errs = errs.sorted()
 	if len(errs) > 0 {
 		return res, errs, nil
 	}
@@ -92,12 +117,15 @@ func Import(ctx context.Context, st Store, files []File, actor string, dryRun bo
 	// that the set (which keeps the files' text to locate problems) and the
 	// files are garbage while the store works, which for a large import is
 	// when the process needs the most memory.
-	cat, src := set.Catalog, source(files)
-	if dryRun {
+	cat, src := set.Catalog, o.Source
+	if src == "" {
+		src = source(set.files)
+	}
+	if o.DryRun {
 		res.Changes = plan(snap, &cat)
 		return res, nil, nil
 	}
-	changes, err := st.Apply(ctx, &cat, actor, src)
+	changes, err := st.Apply(ctx, &cat, o.Actor, src)
 	res.Changes = changes
 	if err != nil {
 		return res, nil, fmt.Errorf("write the catalog: %w", err)

@@ -25,6 +25,10 @@ type Set struct {
 	Catalog   domain.Catalog
 	Documents map[string]int // documents read, by catalog kind
 	Skipped   map[string]int // Backstage documents of kinds that are not imported, by kind
+	// Warnings are what a Backstage import could not map (kinds ITSPM does
+	// not model, dangling references, unknown lifecycles): the import goes
+	// on without them, unless it is strict.
+	Warnings Errors
 
 	docs  map[docKey]*docInfo
 	files []File // the files parsed, read again by Check to locate problems
@@ -64,13 +68,42 @@ type loc struct {
 // types, duplicate names), not just the first. Documents with problems that
 // still have a kind and a name are kept in the set, so that checking the set
 // does not add noise about references to them.
-func Parse(files []File) (*Set, Errors) {
-	p := &parser{set: newSet()}
+func Parse(files []File) (*Set, Errors) { return ParseWith(files, Options{}) }
+
+// Options are the choices of an import beyond its files.
+type Options struct {
+	// DefaultPortfolio is the portfolio of Backstage entities that name
+	// none (by annotation, system or domain); "" is "unassigned". It is
+	// created when neither the files nor Existing have it.
+	DefaultPortfolio string
+	// Existing is the catalog the import adds to: a Backstage reference
+	// to an entity that is not in the files but whose catalog name is
+	// there is not dangling.
+	Existing *domain.Catalog
+	// ReadFile reads the targets of Backstage Location entities; nil is
+	// os.ReadFile.
+	ReadFile func(path string) ([]byte, error)
+	// Glob expands Location targets with wildcards; nil is filepath.Glob.
+	Glob func(pattern string) ([]string, error)
+}
+
+// ParseWith is Parse with options. Backstage entities are converted once
+// every file (and every Location target) is read, because their references
+// cross files: a Group's members are on the Users, a Component's portfolio
+// is its System's Domain.
+func ParseWith(files []File, opts Options) (*Set, Errors) {
+	p := &parser{set: newSet(), opts: opts, seen: map[string]bool{}}
 	p.set.files = slices.Clone(files)
-	for i, f := range files {
-		p.src = i
-		p.readFile(f)
+	for _, f := range files {
+		p.seen[cleanPath(f.Path)] = true
 	}
+	// Location targets are appended to the files as they are found.
+	for i := 0; i < len(p.set.files); i++ {
+		p.src = i
+		p.readFile(p.set.files[i])
+	}
+	p.resolveBackstage()
+	p.set.Warnings = p.warns.sorted()
 	return p.set, p.errs.sorted()
 }
 
@@ -79,11 +112,15 @@ func newSet() *Set {
 }
 
 type parser struct {
-	set  *Set
-	errs Errors
-	file string
-	src  int // index of the file being read
-	seq  int // documents decoded before the current one in the file
+	set   *Set
+	opts  Options
+	errs  Errors
+	warns Errors
+	seen  map[string]bool // files read or queued, by cleaned path
+	bs    []*bsEntity     // Backstage entities, converted after every file is read
+	file  string
+	src   int // index of the file being read
+	seq   int // documents decoded before the current one in the file
 
 	// locating is set when documents are read again to locate problems:
 	// add then keeps the document's full info in found instead of adding
@@ -94,6 +131,14 @@ type parser struct {
 
 func (p *parser) errorf(line int, format string, args ...any) {
 	p.errs = append(p.errs, Error{File: p.file, Line: line, Message: fmt.Sprintf(format, args...)})
+}
+
+// warnf records a warning at a line of the current file (none while
+// documents are read again to locate problems).
+func (p *parser) warnf(line int, format string, args ...any) {
+	if !p.locating {
+		p.warns = append(p.warns, Error{File: p.file, Line: line, Message: fmt.Sprintf(format, args...)})
+	}
 }
 
 func (p *parser) newDecoder() *decoder {
@@ -225,7 +270,8 @@ func scalar(n *yaml.Node) string {
 
 // The metadata of native documents: only services have more than a name.
 type nameMeta struct {
-	Name string `yaml:"name"`
+	Name        string            `yaml:"name"`
+	Annotations map[string]string `yaml:"annotations"`
 }
 
 type serviceMeta struct {
@@ -233,6 +279,9 @@ type serviceMeta struct {
 	Title   string   `yaml:"title"`
 	Aliases []string `yaml:"aliases"`
 	Tags    []string `yaml:"tags"`
+	// Annotations keep what an import from elsewhere must remember, such
+	// as the Backstage entity reference a document was imported from.
+	Annotations map[string]string `yaml:"annotations"`
 }
 
 var nativeTop = []string{"apiVersion", "kind", "metadata", "spec"}
@@ -270,7 +319,7 @@ func (p *parser) native(d *decoder, root *yaml.Node, pairs []pair, top map[strin
 	default:
 		var m nameMeta
 		d.decode(mp.value, reflect.ValueOf(&m).Elem(), "metadata")
-		meta.Name = m.Name
+		meta.Name, meta.Annotations = m.Name, m.Annotations
 	}
 	if n := valueOf(mp.value, "name"); n != nil {
 		nameLine = n.Line
@@ -302,15 +351,15 @@ func (p *parser) native(d *decoder, root *yaml.Node, pairs []pair, top map[strin
 	info := &docInfo{file: p.file, line: root.Line, locs: []loc{{node: root}}, failed: d.failed}
 	switch kind {
 	case domain.KindPerson:
-		x := domain.Person{Name: meta.Name}
+		x := domain.Person{Name: meta.Name, Annotations: meta.Annotations}
 		specOf(&x.PersonSpec)
 		p.add(kind, meta.Name, nameLine, info, func(c *domain.Catalog) { c.People = append(c.People, x) })
 	case domain.KindPortfolio:
-		x := domain.Portfolio{Name: meta.Name}
+		x := domain.Portfolio{Name: meta.Name, Annotations: meta.Annotations}
 		specOf(&x.PortfolioSpec)
 		p.add(kind, meta.Name, nameLine, info, func(c *domain.Catalog) { c.Portfolios = append(c.Portfolios, x) })
 	case domain.KindBoard:
-		x := domain.Board{Name: meta.Name}
+		x := domain.Board{Name: meta.Name, Annotations: meta.Annotations}
 		specOf(&x.BoardSpec)
 		p.add(kind, meta.Name, nameLine, info, func(c *domain.Catalog) { c.Boards = append(c.Boards, x) })
 	case domain.KindTollgate:
@@ -318,7 +367,7 @@ func (p *parser) native(d *decoder, root *yaml.Node, pairs []pair, top map[strin
 		specOf(&x.TollgateSpec)
 		p.add(kind, meta.Name, nameLine, info, func(c *domain.Catalog) { c.Tollgates = append(c.Tollgates, x) })
 	case domain.KindService:
-		x := domain.Service{Name: meta.Name, Title: meta.Title, Aliases: meta.Aliases, Tags: meta.Tags}
+		x := domain.Service{Name: meta.Name, Title: meta.Title, Aliases: meta.Aliases, Tags: meta.Tags, Annotations: meta.Annotations}
 		specOf(&x.ServiceSpec)
 		p.add(kind, meta.Name, nameLine, info, func(c *domain.Catalog) { c.Services = append(c.Services, x) })
 	}

@@ -81,7 +81,7 @@ func files(pairs ...string) []File {
 
 // problems parses files and checks them over existing, as an import does.
 func problems(files []File, existing *domain.Catalog) []string {
-	set, errs := Parse(files)
+	set, errs := ParseWith(files, Options{Existing: existing})
 	errs = append(errs, set.Check(existing)...).sorted()
 	var out []string
 	for _, e := range errs {

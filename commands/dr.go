@@ -83,7 +83,7 @@ func (e *Engine) CanManage(snap *domain.Snapshot, c Caller, s *domain.Service) b
 	if c.Person == "" {
 		return false
 	}
-	if c.Person == s.Owner {
+	if snap.IsOwner(s, c.Person) {
 		return true
 	}
 	pf, ok := snap.Portfolios[s.Portfolio]

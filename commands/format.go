@@ -106,23 +106,24 @@ func Plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// Person renders a catalog person as a mention (or their name).
+// Person renders a catalog person as a mention (or their name); an owner
+// that is a team renders as the team and its members.
 func Person(snap *domain.Snapshot, name string) string {
 	if name == "" {
 		return "nobody"
 	}
 	p, ok := snap.People[name]
 	if !ok {
-		return name
+		return teamText(snap, name, Person)
 	}
 	return Mention(p.SlackUser, p.Label())
 }
 
-// PersonDetail renders name, mention and email.
+// PersonDetail renders name, mention and email (for a team, its members').
 func PersonDetail(snap *domain.Snapshot, name string) string {
 	p, ok := snap.People[name]
 	if !ok {
-		return name
+		return teamText(snap, name, PersonDetail)
 	}
 	s := Mention(p.SlackUser, p.Label())
 	if p.Email != "" {
@@ -179,3 +180,35 @@ func UnitText(u string) string {
 }
 
 func quote(s string) string { return strings.TrimSpace(s) }
+
+// maxTeamMembers is how many members of an owning team are listed.
+const maxTeamMembers = 8
+
+// teamText renders the board named name as "Title (team: a, b)", each
+// member by member; a name that is no board stays as it is.
+func teamText(snap *domain.Snapshot, name string, member func(*domain.Snapshot, string) string) string {
+	b, ok := snap.Boards[name]
+	if !ok {
+		return name
+	}
+	label := b.Title
+	if label == "" {
+		label = b.Name
+	}
+	if len(b.Members) == 0 {
+		return label + " (team, no members in the catalog)"
+	}
+	var ms []string
+	for i, m := range b.Members {
+		if i == maxTeamMembers {
+			ms = append(ms, fmt.Sprintf("and %d more", len(b.Members)-i))
+			break
+		}
+		ms = append(ms, member(snap, m))
+	}
+	sep := ", "
+	if strings.Contains(strings.Join(ms, ""), " · ") {
+		sep = "; "
+	}
+	return label + " (team: " + strings.Join(ms, sep) + ")"
+}

@@ -83,7 +83,7 @@ func servicesOf(snap *domain.Snapshot, person string) (owned, managed []*domain.
 	for _, name := range snap.ServiceNames() {
 		s := snap.Services[name]
 		switch {
-		case s.Owner == person:
+		case snap.IsOwner(s, person):
 			owned = append(owned, s)
 		case s.Portfolio != "" && snap.Portfolios[s.Portfolio] != nil && snap.Portfolios[s.Portfolio].Manager == person:
 			managed = append(managed, s)

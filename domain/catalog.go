@@ -19,8 +19,9 @@ var Kinds = []string{KindPerson, KindPortfolio, KindBoard, KindTollgate, KindSer
 
 // Person is someone who owns, manages or approves.
 type Person struct {
-	Name       string `yaml:"-" bson:"_id" json:"name"`
-	PersonSpec `yaml:",inline" bson:",inline" json:",inline"`
+	Name        string            `yaml:"-" bson:"_id" json:"name"`
+	Annotations map[string]string `yaml:"-" bson:"annotations,omitempty" json:"annotations,omitempty"`
+	PersonSpec  `yaml:",inline" bson:",inline" json:",inline"`
 }
 
 // PersonSpec is the spec of a Person document.
@@ -40,7 +41,8 @@ func (p Person) Label() string {
 
 // Portfolio groups services under a manager.
 type Portfolio struct {
-	Name          string `yaml:"-" bson:"_id" json:"name"`
+	Name          string            `yaml:"-" bson:"_id" json:"name"`
+	Annotations   map[string]string `yaml:"-" bson:"annotations,omitempty" json:"annotations,omitempty"`
 	PortfolioSpec `yaml:",inline" bson:",inline" json:",inline"`
 }
 
@@ -51,10 +53,14 @@ type PortfolioSpec struct {
 	Channel string `yaml:"channel,omitempty" bson:"channel,omitempty" json:"channel,omitempty"`
 }
 
-// Board is a governance forum that approves tollgates.
+// Board is a governance forum that approves tollgates, or a team that owns
+// services (Backstage Groups are imported as boards): a service's owner
+// names a person or a board, and every member of an owning board acts as
+// its owner.
 type Board struct {
-	Name      string `yaml:"-" bson:"_id" json:"name"`
-	BoardSpec `yaml:",inline" bson:",inline" json:",inline"`
+	Name        string            `yaml:"-" bson:"_id" json:"name"`
+	Annotations map[string]string `yaml:"-" bson:"annotations,omitempty" json:"annotations,omitempty"`
+	BoardSpec   `yaml:",inline" bson:",inline" json:",inline"`
 }
 
 // BoardSpec is the spec of a Board document.
@@ -91,10 +97,11 @@ type TollgateSpec struct {
 
 // Service is an IT service in the catalog.
 type Service struct {
-	Name        string   `yaml:"-" bson:"_id" json:"name"`
-	Title       string   `yaml:"-" bson:"title,omitempty" json:"title,omitempty"`
-	Aliases     []string `yaml:"-" bson:"aliases,omitempty" json:"aliases,omitempty"`
-	Tags        []string `yaml:"-" bson:"tags,omitempty" json:"tags,omitempty"`
+	Name        string            `yaml:"-" bson:"_id" json:"name"`
+	Title       string            `yaml:"-" bson:"title,omitempty" json:"title,omitempty"`
+	Aliases     []string          `yaml:"-" bson:"aliases,omitempty" json:"aliases,omitempty"`
+	Tags        []string          `yaml:"-" bson:"tags,omitempty" json:"tags,omitempty"`
+	Annotations map[string]string `yaml:"-" bson:"annotations,omitempty" json:"annotations,omitempty"`
 	ServiceSpec `yaml:",inline" bson:",inline" json:",inline"`
 }
 

@@ -182,9 +182,9 @@ func (cat *Catalog) Validate() []Problem {
 	for _, b := range cat.Boards {
 		c := &checker{kind: KindBoard, name: b.Name}
 		dup(c)
-		if len(b.Members) == 0 {
-			c.add("spec.members", "a board needs at least one member")
-		}
+		// A board with no members is allowed (a team whose members are
+		// not in the catalog yet); the quorum check below still refuses
+		// one that must approve tollgates.
 		memberSeen := map[string]bool{}
 		for i, m := range b.Members {
 			path := fmt.Sprintf("spec.members[%d]", i)
@@ -243,15 +243,21 @@ func (cat *Catalog) Validate() []Problem {
 				aliasOwner[la] = s.Name
 			}
 		}
-		validateServiceSpec(c, &s, people, portfolios, services)
+		validateServiceSpec(c, &s, people, portfolios, services, boardNames)
 		all = append(all, c.problems...)
 	}
 	return all
 }
 
-func validateServiceSpec(c *checker, s *Service, people, portfolios, services map[string]bool) {
+func validateServiceSpec(c *checker, s *Service, people, portfolios, services, teams map[string]bool) {
+	// The owner is a person or a team (a board).
 	if c.required("spec.owner", s.Owner) {
-		c.ref("spec.owner", KindPerson, s.Owner, people)
+		switch {
+		case people[s.Owner] && teams[s.Owner]:
+			c.add("spec.owner", "%q names both a person and a board; rename one of them", s.Owner)
+		case !teams[s.Owner]:
+			c.ref("spec.owner", KindPerson, s.Owner, people)
+		}
 	}
 	if c.required("spec.portfolio", s.Portfolio) {
 		c.ref("spec.portfolio", KindPortfolio, s.Portfolio, portfolios)

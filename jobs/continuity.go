@@ -30,11 +30,11 @@ func ContinuityMessages(snap *domain.Snapshot, today domain.Date) []Message {
 	managed := map[string][]dueItem{}
 	for _, it := range dueWithin(snap, today, ContinuityHorizon, (*domain.Service).NextDRTest) {
 		s, due := it.svc, it.due
-		if s.Owner != "" {
-			owned[s.Owner] = append(owned[s.Owner], it)
+		for _, to := range snap.OwnerRecipients(s) {
+			owned[to] = append(owned[to], it)
 		}
 		if due.Overdue {
-			if pf, ok := snap.Portfolios[s.Portfolio]; ok && pf.Manager != "" && pf.Manager != s.Owner {
+			if pf, ok := snap.Portfolios[s.Portfolio]; ok && pf.Manager != "" && !snap.IsOwner(s, pf.Manager) {
 				managed[pf.Manager] = append(managed[pf.Manager], it)
 			}
 		}

@@ -14,13 +14,11 @@ const maxDigestItems = 20
 // maxActions bounds the buttons on one digest.
 const maxActions = 5
 
-// slackUser is the person's Slack user ID, "" when the catalog has none (the
-// message is then counted as skipped, not sent).
+// slackUser is the person's Slack user ID (for a team named by
+// domain.Snapshot.OwnerRecipients, its channel), "" when the catalog has
+// none (the message is then counted as skipped, not sent).
 func slackUser(snap *domain.Snapshot, person string) string {
-	if p, ok := snap.People[person]; ok {
-		return p.SlackUser
-	}
-	return ""
+	return snap.Recipient(person)
 }
 
 // footer says which job sent a message, for which day, and why.

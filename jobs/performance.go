@@ -39,8 +39,8 @@ func PerformanceMessages(snap *domain.Snapshot, today domain.Date) []Message {
 		if ch := serviceChannel(snap, s); ch != "" {
 			byChannel[ch] = append(byChannel[ch], it)
 		}
-		if s.Owner != "" {
-			byOwner[s.Owner] = append(byOwner[s.Owner], it)
+		for _, to := range snap.OwnerRecipients(s) {
+			byOwner[to] = append(byOwner[to], it)
 		}
 	}
 	var out []Message

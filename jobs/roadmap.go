@@ -44,7 +44,9 @@ func RoadmapMessages(snap *domain.Snapshot, today domain.Date) []Message {
 			if days > RoadmapHorizon {
 				continue
 			}
-			byOwner[s.Owner] = append(byOwner[s.Owner], roadmapItem{svc: s, item: it, days: days})
+			for _, to := range snap.OwnerRecipients(s) {
+				byOwner[to] = append(byOwner[to], roadmapItem{svc: s, item: it, days: days})
+			}
 		}
 	}
 	var out []Message

@@ -239,6 +239,9 @@ func (t *toolRun) find(query string) any {
 
 func personJSON(snap *domain.Snapshot, name string) any {
 	p, ok := snap.People[name]
+	if b, team := snap.Boards[name]; !ok && team {
+		return map[string]any{"team": b.Name, "title": b.Title, "members": b.Members}
+	}
 	if !ok {
 		return name
 	}

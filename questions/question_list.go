@@ -213,7 +213,7 @@ func (e *Parser) keep(snap *domain.Snapshot, f listFilters, s *domain.Service) (
 
 func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today domain.Date) (bool, []string) {
 	var details []string
-	if len(f.owners) > 0 && !slices.Contains(f.owners, s.Owner) {
+	if len(f.owners) > 0 && !slices.ContainsFunc(f.owners, func(o string) bool { return o == s.Owner || snap.IsOwner(s, o) }) {
 		return false, nil
 	}
 	if len(f.managers) > 0 {
@@ -584,7 +584,7 @@ func (e *Parser) personAnswer(snap *domain.Snapshot, q *question) commands.Reply
 	var owned []string
 	var lines []string
 	for _, n := range snap.ServiceNames() {
-		if s := snap.Services[n]; s.Owner == name {
+		if s := snap.Services[n]; snap.IsOwner(s, name) {
 			owned = append(owned, n)
 			lines = append(lines, commands.ServiceLine(snap, s))
 		}

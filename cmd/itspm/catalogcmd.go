@@ -4,24 +4,46 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/itspm/itspm/catalog"
 	"github.com/itspm/itspm/catalog/sample"
 )
 
 func runImport(ctx context.Context, args []string, std stdio, env []string) error {
-	flags, paths, err := splitFlags(args, nil, map[string]bool{"dry-run": true})
+	flags, paths, err := splitFlags(args,
+		map[string]bool{"default-portfolio": true, "backstage-url": true, "backstage-token": true},
+		map[string]bool{"dry-run": true, "strict": true})
 	if err != nil {
 		return err
 	}
-	if len(paths) == 0 {
-		return usageError{"import needs at least one file or directory"}
+	bsURL := flags["backstage-url"]
+	if len(paths) == 0 && bsURL == "" {
+		return usageError{"import needs at least one file or directory (or --backstage-url)"}
 	}
-	files, err := catalog.ReadPaths(paths)
-	if err != nil {
-		return err
+	if _, ok := flags["backstage-token"]; ok && bsURL == "" {
+		return usageError{"--backstage-token goes with --backstage-url"}
+	}
+	var files []catalog.File
+	if len(paths) > 0 {
+		if files, err = catalog.ReadPaths(paths); err != nil {
+			return err
+		}
+	}
+	if bsURL != "" {
+		token, ok := flags["backstage-token"]
+		if !ok {
+			token = envValue(env, "ITSPM_BACKSTAGE_TOKEN")
+		}
+		f, err := catalog.FetchBackstage(ctx, &http.Client{Timeout: 2 * time.Minute}, bsURL, token)
+		if err != nil {
+			return err
+		}
+		files = append(files, f)
 	}
 	a, err := loadApp(std, env)
 	if err != nil {
@@ -31,14 +53,29 @@ func runImport(ctx context.Context, args []string, std stdio, env []string) erro
 		return err
 	}
 	defer a.close()
-	dry := flags["dry-run"] == "true"
-	return doImport(ctx, a, files, "import", dry, std)
+	return doImport(ctx, a, files, catalog.ImportOptions{
+		Actor: "import", DryRun: flags["dry-run"] == "true", Strict: flags["strict"] == "true",
+		DefaultPortfolio: flags["default-portfolio"],
+	}, std)
+}
+
+// envValue is the last NAME=value of env.
+func envValue(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
 }
 
 // doImport validates files against the stored catalog and applies them
-// unless there are errors (each printed as file:line: message) or dry is set.
-func doImport(ctx context.Context, a *app, files []catalog.File, actor string, dry bool, std stdio) error {
-	res, errs, err := catalog.Import(ctx, a.store, files, actor, dry)
+// unless there are errors (each printed as file:line: message) or it is a
+// dry run. Warnings (what a Backstage catalog has that does not map) are
+// printed with their count; with --strict they are errors.
+func doImport(ctx context.Context, a *app, files []catalog.File, o catalog.ImportOptions, std stdio) error {
+	res, errs, err := catalog.ImportWith(ctx, a.store, files, o)
 	if err != nil {
 		return err
 	}
@@ -46,7 +83,16 @@ func doImport(ctx context.Context, a *app, files []catalog.File, actor string, d
 		for _, e := range errs {
 			fmt.Fprintln(std.err, e.Error())
 		}
+		if o.Strict && len(res.Warnings) > 0 {
+			return fmt.Errorf("%d error(s), %d of them warnings made errors by --strict; nothing was imported", len(errs), len(res.Warnings))
+		}
 		return fmt.Errorf("%d error(s); nothing was imported", len(errs))
+	}
+	if len(res.Warnings) > 0 && std.err != nil {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(std.err, "warning: "+w.Error())
+		}
+		fmt.Fprintf(std.err, "%d warning(s): imported without what they name (--strict makes them errors)\n", len(res.Warnings))
 	}
 	if std.out != nil {
 		fmt.Fprintln(std.out, res.Summary())
@@ -60,7 +106,7 @@ func importSample(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	return doImport(ctx, a, files, "demo", false, stdio{err: os.Stderr})
+	return doImport(ctx, a, files, catalog.ImportOptions{Actor: "demo"}, stdio{err: os.Stderr})
 }
 
 func runExport(ctx context.Context, args []string, std stdio, env []string) error {

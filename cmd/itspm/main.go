@@ -51,6 +51,8 @@ Usage:
   itspm serve                         run the Slack bot, health, metrics and scheduled jobs
   itspm chat [--demo] [--as PERSON]   talk to the bot in the terminal
   itspm import PATH... [--dry-run]    load catalog YAML files or directories
+      [--strict] [--default-portfolio NAME]
+      [--backstage-url URL [--backstage-token T]]   (Backstage: docs/backstage.md)
   itspm export [PATH]                 write the catalog as YAML (stdout by default)
   itspm jobs list                     scheduled jobs with their last and next run
   itspm jobs run NAME [--at RFC3339]  run one occurrence of a job now
