@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/itspm/itspm/catalog"
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
+	"github.com/itspm/itspm/questions"
 	"github.com/itspm/itspm/storage/storetest"
 )
 
@@ -26,7 +28,8 @@ func TestTeamOwner(t *testing.T) {
 	if _, errs, err := catalog.ImportWith(ctx, st, files, catalog.ImportOptions{Actor: "test"}); err != nil || len(errs) > 0 {
 		t.Fatalf("import: %v %v", err, errs)
 	}
-	e := New(st, Options{Now: func() time.Time { return evalNow }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e := commands.New(st, commands.Options{Now: func() time.Time { return evalNow }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.SetQuestions(questions.New(e))
 
 	tests := []struct {
 		name, person, text string
@@ -43,7 +46,7 @@ func TestTeamOwner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := e.Handle(ctx, Caller{Person: tt.person, Source: "test"}, tt.text)
+			r, err := e.Handle(ctx, commands.Caller{Person: tt.person, Source: "test"}, tt.text)
 			text := r.Text
 			var de *domain.Error
 			if errors.As(err, &de) {
