@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/itspm/itspm/commands"
+	"github.com/itspm/itspm/storage"
+	"github.com/itspm/itspm/tollgates"
 )
 
 // clickFirst is a Notifier whose board post is clicked before Post
@@ -76,5 +78,51 @@ func TestTollgateVoteBeforeTheApprovalMessageIsRecorded(t *testing.T) {
 	}
 	if ups := f.notes.updatesOf("C0BOARD", posts[0].TS); len(ups) != 1 {
 		t.Errorf("after Reconcile the message was updated %d times, want once", len(ups))
+	}
+}
+
+// voteAfterRecord is a store on which a member votes right after the
+// poster recorded the approval message and before the poster looks for a
+// decision: the decider sees the message and updates it; the poster must
+// then leave it alone.
+type voteAfterRecord struct {
+	*storage.Store
+	vote func()
+}
+
+func (s *voteAfterRecord) SetTollgateMessage(ctx context.Context, id, channel, ts string) error {
+	if err := s.Store.SetTollgateMessage(ctx, id, channel, ts); err != nil {
+		return err
+	}
+	if v := s.vote; v != nil {
+		s.vote = nil
+		v()
+	}
+	return nil
+}
+
+func TestTollgateVoteRightAfterTheApprovalMessageIsRecorded(t *testing.T) {
+	f := newFixture(t)
+	st := &voteAfterRecord{Store: f.st}
+	f.e = commands.New(f.st, commands.Options{Admins: []string{"U0ADMIN", "priya"}, Now: f.clock.Now, Logger: quiet()})
+	f.flow = tollgates.New(f.e, st, f.notes, tollgates.Options{Grace: time.Minute})
+	f.e.SetWorkflow(f.flow)
+	st.vote = func() {
+		reqs, err := f.st.UnsettledTollgateRequests(context.Background())
+		if err != nil || len(reqs) != 1 {
+			t.Fatalf("open requests = %v, %v", reqs, err)
+		}
+		f.vote(as("dana"), reqs[0].ID, true, "")
+	}
+	f.open(as("lee"), "email", "improve")
+	posts := f.notes.postsTo("C0BOARD")
+	if len(posts) != 1 {
+		t.Fatalf("%d approval messages, want 1", len(posts))
+	}
+	if ups := f.notes.updatesOf("C0BOARD", posts[0].TS); len(ups) != 1 {
+		t.Errorf("the approval message was updated %d times on the decision, want once", len(ups))
+	}
+	if reqs, err := f.st.UnsettledTollgateRequests(context.Background()); err != nil || len(reqs) != 0 {
+		t.Errorf("unsettled requests after the decision = %+v, %v; want none", reqs, err)
 	}
 }

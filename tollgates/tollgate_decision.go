@@ -120,7 +120,10 @@ func (t *Workflow) apply(ctx context.Context, snap *domain.Snapshot, req *domain
 	// once the message is recorded.
 	board := snap.Boards[req.Board]
 	deferred := fresh && req.MessageTS == "" && board != nil && board.Channel != "" && t.e.Now().Sub(req.OpenedAt) < t.grace
-	if req.Channel != "" && req.MessageTS != "" && !done[stepUpdate] {
+	// A late update claimed within the grace period is its claimant's to
+	// do (see lateUpdate); after it, Reconcile makes one that failed.
+	lateClaimed := done[stepLateUpdate] && t.e.Now().Sub(d.At) < t.grace
+	if req.Channel != "" && req.MessageTS != "" && !done[stepUpdate] && !lateClaimed {
 		if err := t.n.Update(ctx, req.Channel, req.MessageTS, t.approvalMessage(snap, svc, req, d.Votes, d)); err != nil {
 			log.Error("update tollgate approval message", "err", err)
 			ok = false
@@ -280,15 +283,16 @@ func (t *Workflow) deferredUpdate(ctx context.Context, snap *domain.Snapshot, sv
 	if err != nil || r.MessageTS == "" {
 		return false
 	}
-	t.lateUpdate(ctx, snap, svc, r, d)
-	return true
+	// A failed update is Reconcile's to retry, after the grace period.
+	return t.lateUpdate(ctx, snap, svc, r, d)
 }
 
 // messageRecorded is the poster's side: called after the approval message
-// was posted and recorded. When a decision was reached meanwhile, the
-// message already shows a decided request's buttons, so it claims the
-// update; when the decider has already stopped short (stepDeferred), it
-// also finishes the request.
+// was posted and recorded. When a decision was reached meanwhile and its
+// decider could not see the message (stepDeferred), it claims the update
+// and finishes the request. The order (record, then read the decision and
+// steps; mark deferred, then read the request) means at least one side
+// sees the other, and the claim means only one updates.
 func (t *Workflow) messageRecorded(ctx context.Context, req *domain.TollgateRequest) {
 	d, err := t.st.TollgateDecision(ctx, req.ID)
 	if err != nil {
@@ -302,32 +306,40 @@ func (t *Workflow) messageRecorded(ctx context.Context, req *domain.TollgateRequ
 		t.log(ctx).Warn("read catalog after a tollgate decision; Reconcile updates the message", "request", req.ID, "err", err)
 		return
 	}
-	t.lateUpdate(ctx, snap, snap.Services[req.Service], req, d)
 	steps, err := t.st.TollgateSteps(ctx, req.ID)
 	if err != nil || !steps[stepDeferred] || steps[stepApplied] {
-		return // the decider is still at it (it will see the message) or done
+		// Not deferred: the decider saw the message and updates it, or
+		// defers after this and then sees it (it marks stepDeferred
+		// before it looks again). Applied: nothing is left.
+		return
 	}
-	t.apply(ctx, snap, req, d, false)
+	if t.lateUpdate(ctx, snap, snap.Services[req.Service], req, d) {
+		t.apply(ctx, snap, req, d, false)
+	}
 }
 
 // lateUpdate updates a recorded approval message to its decision, once
-// between decider and poster.
-func (t *Workflow) lateUpdate(ctx context.Context, snap *domain.Snapshot, svc *domain.Service, req *domain.TollgateRequest, d *domain.TollgateDecision) {
+// between decider and poster. It reports false when it claimed the update
+// and could not make it (Reconcile retries it after the grace period);
+// losing the claim is fine: the other side is updating.
+func (t *Workflow) lateUpdate(ctx context.Context, snap *domain.Snapshot, svc *domain.Service, req *domain.TollgateRequest, d *domain.TollgateDecision) bool {
 	log := t.log(ctx).With("request", req.ID)
 	won, err := t.st.ClaimTollgateStep(ctx, req.ID, stepLateUpdate)
-	if err != nil || !won {
-		if err != nil {
-			log.Error("claim the tollgate message update", "err", err)
-		}
-		return
+	if err != nil {
+		log.Error("claim the tollgate message update", "err", err)
+		return false
+	}
+	if !won {
+		return true
 	}
 	if err := t.n.Update(ctx, req.Channel, req.MessageTS, t.approvalMessage(snap, svc, req, d.Votes, d)); err != nil {
 		log.Error("update tollgate approval message; Reconcile tries again", "err", err)
-		return
+		return false
 	}
 	if _, err := t.st.ClaimTollgateStep(ctx, req.ID, stepUpdate); err != nil {
 		log.Error("record tollgate step", "step", stepUpdate, "err", err)
 	}
+	return true
 }
 
 // Reconcile finishes what a crashed process left undone: requests whose
