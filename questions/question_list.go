@@ -339,30 +339,35 @@ func (e *Parser) serviceList(snap *domain.Snapshot, q *question, f listFilters) 
 		}
 		lines = append(lines, l)
 	}
-	crit := e.criteria(snap, f)
-	var text string
-	onlyOwner := len(f.owners) == 1 && len(crit) == 1
-	switch {
-	case onlyOwner && len(names) == 0:
-		text = fmt.Sprintf("%s owns no services in the catalog.", commands.Person(snap, f.owners[0]))
-	case onlyOwner:
-		text = fmt.Sprintf("%s owns %s: %s.", commands.Person(snap, f.owners[0]), commands.Plural(len(names), "service"), labels(snap, names, 15))
-	case len(crit) == 0:
-		text = fmt.Sprintf("The catalog has %s: %s.", commands.Plural(len(names), "service"), labels(snap, names, 15))
-	case len(names) == 0:
-		text = fmt.Sprintf("No services %s.", strings.Join(crit, " and "))
-	default:
-		pred := strings.Join(crit, " and ")
-		if len(names) == 1 {
-			pred = singular(pred)
-		}
-		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(names), "service"), pred, labels(snap, names, 15))
-	}
-	r := commands.Reply{Title: "Services", Text: text, Context: "From the catalog."}
+	r := commands.Reply{Title: "Services", Text: e.listSummary(snap, f, len(names)), Context: "From the catalog."}
 	if len(lines) > 0 {
 		r.Sections = []commands.Section{{Lines: lines}}
 	}
 	return r
+}
+
+// listSummary is the summary line of a service list: how many services
+// and what they matched on ("3 services are tier 1 and have an overdue DR
+// test:"). The services themselves follow as the reply's lines; the
+// summary never repeats them.
+func (e *Parser) listSummary(snap *domain.Snapshot, f listFilters, n int) string {
+	crit := e.criteria(snap, f)
+	onlyOwner := len(f.owners) == 1 && len(crit) == 1
+	switch {
+	case onlyOwner && n == 0:
+		return fmt.Sprintf("%s owns no services in the catalog.", commands.Person(snap, f.owners[0]))
+	case onlyOwner:
+		return fmt.Sprintf("%s owns %s:", commands.Person(snap, f.owners[0]), commands.Plural(n, "service"))
+	case len(crit) == 0:
+		return fmt.Sprintf("The catalog has %s:", commands.Plural(n, "service"))
+	case n == 0:
+		return fmt.Sprintf("No services %s.", strings.Join(crit, " and "))
+	}
+	pred := strings.Join(crit, " and ")
+	if n == 1 {
+		pred = singular(pred)
+	}
+	return fmt.Sprintf("%s %s:", commands.Plural(n, "service"), pred)
 }
 
 // singular turns the plural predicates of criteria into singular ones.
@@ -425,7 +430,7 @@ func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].v.ContractEnds < rows[j].v.ContractEnds })
 	today := e.eng.Today()
-	var lines, parts []string
+	var lines []string
 	for _, r := range rows {
 		name := productName(r.v)
 		l := fmt.Sprintf("%s for %s", name, commands.ServiceLabel(r.s))
@@ -436,16 +441,6 @@ func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters)
 			l += ", " + commands.Money(commands.Currency(r.s), r.v.AnnualCost) + " a year"
 		}
 		lines = append(lines, l)
-		if len(parts) < 15 {
-			p := fmt.Sprintf("%s (%s)", name, r.s.Label())
-			if r.v.ContractEnds != "" {
-				p += " ends " + string(r.v.ContractEnds)
-			}
-			parts = append(parts, p)
-		}
-	}
-	if len(rows) > len(parts) {
-		parts = append(parts, fmt.Sprintf("%d more", len(rows)-len(parts)))
 	}
 	var cond []string
 	if len(vendors) > 0 {
@@ -464,7 +459,7 @@ func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	case len(rows) == 0:
 		text = fmt.Sprintf("No vendor contracts %s.", strings.Join(cond, ", "))
 	default:
-		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(rows), what), strings.Join(cond, ", "), strings.Join(parts, "; "))
+		text = strings.TrimSpace(commands.Plural(len(rows), what)+" "+strings.Join(cond, ", ")) + ":"
 	}
 	text = strings.ReplaceAll(text, "  ", " ")
 	r := commands.Reply{Title: "Vendor contracts", Text: text, Context: "From the catalog."}
@@ -528,15 +523,7 @@ func (e *Parser) roadmapList(snap *domain.Snapshot, q *question, f listFilters) 
 	if len(rows) == 0 {
 		text = fmt.Sprintf("No roadmap items %s.", strings.Join(cond, ", "))
 	} else {
-		var parts []string
-		for i, r := range rows {
-			if i == 15 {
-				parts = append(parts, fmt.Sprintf("%d more", len(rows)-15))
-				break
-			}
-			parts = append(parts, fmt.Sprintf("%s: %s (due %s)", r.s.Label(), r.it.Title, r.it.Due))
-		}
-		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(rows), "roadmap item"), strings.Join(cond, ", "), strings.Join(parts, "; "))
+		text = fmt.Sprintf("%s %s:", commands.Plural(len(rows), "roadmap item"), strings.Join(cond, ", "))
 	}
 	r := commands.Reply{Title: "Roadmap", Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
@@ -559,7 +546,12 @@ func (e *Parser) portfolioAnswer(snap *domain.Snapshot, q *question, name string
 	if pf.Manager != "" {
 		text = fmt.Sprintf("The %s portfolio is managed by %s.", commands.PortfolioText(snap, name), commands.Person(snap, pf.Manager))
 	}
-	text += fmt.Sprintf(" It has %s: %s.", commands.Plural(len(names), "service"), labels(snap, names, 15))
+	text += fmt.Sprintf(" It has %s", commands.Plural(len(names), "service"))
+	if len(names) > 0 {
+		text += ":"
+	} else {
+		text += "."
+	}
 	r := commands.Reply{Title: "Portfolio: " + commands.PortfolioText(snap, name), Text: text, Context: "From the catalog."}
 	if pf.Channel != "" {
 		r.Context = "Portfolio channel: " + pf.Channel + ". From the catalog."
@@ -591,7 +583,7 @@ func (e *Parser) personAnswer(snap *domain.Snapshot, q *question) commands.Reply
 	}
 	var facts []string
 	if len(owned) > 0 {
-		facts = append(facts, fmt.Sprintf("owns %s: %s", commands.Plural(len(owned), "service"), labels(snap, owned, 15)))
+		facts = append(facts, "owns "+commands.Plural(len(owned), "service"))
 	} else {
 		facts = append(facts, "owns no services")
 	}
