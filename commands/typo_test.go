@@ -17,7 +17,7 @@ func TestWordTypos(t *testing.T) {
 		{[]string{"dta", "warehuse"}, []string{"data", "warehouse"}, 2, true},
 		{[]string{"vidoe", "conferensing"}, []string{"video", "conferencing"}, 2, true},
 		{[]string{"vidoe", "conferensng"}, []string{"video", "conferencing"}, 3, true}, // 12 letters allow two
-		{[]string{"vdieo", "conference"}, []string{"video", "conferencing"}, 0, false},  // "conference" is three off
+		{[]string{"vdieo", "conference"}, []string{"video", "conferencing"}, 0, false}, // "conference" is three off
 		{[]string{"fix", "gateway"}, []string{"fax", "gateway"}, 0, false},             // no typo in three letters
 		{[]string{"data"}, []string{"data", "warehouse"}, 0, false},
 		{[]string{"core", "network"}, []string{"core", "network"}, 0, true},
