@@ -200,8 +200,12 @@ func filterCases1(snap *domain.Snapshot) []filterCase {
 	num := func(key func(*domain.Service) (float64, bool), ok func(float64) bool) func(s *domain.Service) bool {
 		return func(s *domain.Service) bool { v, has := key(s); return has && ok(v) }
 	}
-	pf := func(p string) func(s *domain.Service) bool { return func(s *domain.Service) bool { return s.Portfolio == p } }
-	owner := func(p string) func(s *domain.Service) bool { return func(s *domain.Service) bool { return s.Owner == p } }
+	pf := func(p string) func(s *domain.Service) bool {
+		return func(s *domain.Service) bool { return s.Portfolio == p }
+	}
+	owner := func(p string) func(s *domain.Service) bool {
+		return func(s *domain.Service) bool { return s.Owner == p }
+	}
 	board := func(b string) func(s *domain.Service) bool {
 		return func(s *domain.Service) bool { return nextGateBoard(snap, s) == b }
 	}
