@@ -364,7 +364,7 @@ func findPerson(snap *domain.Snapshot, ref string) (string, bool) {
 }
 
 func (t *toolRun) list(args map[string]any) any {
-	var f questions.ListFilter
+	var f questions.Filter
 	if o := argStr(args, "owner"); o != "" {
 		n, ok := findPerson(t.snap, o)
 		if !ok {
@@ -413,7 +413,7 @@ func (t *toolRun) list(args map[string]any) any {
 	out := []map[string]any{}
 	for _, n := range t.snap.ServiceNames() {
 		s := t.snap.Services[n]
-		ok, details := f.Keep(t.snap, s, t.today)
+		ok, details := f.Match(t.snap, s, t.today)
 		if !ok {
 			continue
 		}
