@@ -36,6 +36,7 @@ type question struct {
 	score map[intent]int
 	top   intent
 	per   *period
+	notes []string // how an ambiguous word was read, for the answer's small print
 }
 
 // Parser is the built-in question parser (no network) over the read
@@ -226,6 +227,12 @@ func (e *Parser) answer(snap *domain.Snapshot, q *question) commands.Reply {
 		svc, strongSvc = nil, false
 	}
 
+	f := e.filters(snap, q)
+	// Comparisons, superlatives and boards of a services list: the list,
+	// whatever the keywords say about the intent.
+	if !strongSvc && (f.Order != nil || len(f.Compare) > 0 || len(f.Boards) > 0) {
+		return e.serviceList(snap, q, f)
+	}
 	switch {
 	case len(q.boards) > 0 && !strongSvc && (top == iNone || top == iBoard || top == iOwner || top == iTollgate || top == iCard):
 		return e.boardAnswer(snap, q, q.boards[0])
@@ -242,7 +249,6 @@ func (e *Parser) answer(snap *domain.Snapshot, q *question) commands.Reply {
 		return e.portfolioAnswer(snap, q, q.pfs[0])
 	}
 
-	f := e.filters(snap, q)
 	if !strongSvc && !f.empty() {
 		switch {
 		case top == iRoadmap:

@@ -135,18 +135,25 @@ func (m Measure) Value(s *domain.Service, kpi string) (float64, bool) {
 		return f, ok
 	case SLATarget:
 		for _, t := range s.SLA {
-			if t.KPI == kpi {
+			if KPIMatches(t.KPI, kpi) {
 				return t.Target, true
 			}
 		}
 	case SLAMeasured:
 		for _, r := range s.KPIResults() {
-			if r.Target.KPI == kpi && r.Latest != nil {
+			if KPIMatches(r.Target.KPI, kpi) && r.Latest != nil {
 				return r.Latest.Value, true
 			}
 		}
 	}
 	return 0, false
+}
+
+// KPIMatches reports whether a KPI of the catalog is the one asked for:
+// its name, or one of its words ("latency" for p95-latency).
+func KPIMatches(name, asked string) bool {
+	asked = strings.ToLower(strings.TrimSpace(asked))
+	return name == asked || asked != "" && slices.Contains(strings.Split(name, "-"), asked)
 }
 
 // durationMinutes reads a catalog duration: "30m", "4h", "1d", "90 min",
@@ -249,7 +256,9 @@ func (f Filter) Match(snap *domain.Snapshot, s *domain.Service, today domain.Dat
 		}
 		details = append(details, strings.Join(hits, ", "))
 	}
-	if len(f.KPIs) > 0 && !slices.ContainsFunc(s.SLA, func(t domain.SLATarget) bool { return slices.Contains(f.KPIs, t.KPI) }) {
+	if len(f.KPIs) > 0 && !slices.ContainsFunc(s.SLA, func(t domain.SLATarget) bool {
+		return slices.ContainsFunc(f.KPIs, func(k string) bool { return KPIMatches(t.KPI, k) })
+	}) {
 		return false, nil
 	}
 	if len(f.RoadmapStatus) > 0 {
@@ -448,7 +457,13 @@ func measureText(m Measure, kpi, currency string, v float64, units map[string]st
 	case Recovery, BudgetVariance:
 		return commands.Percent(v)
 	case SLATarget, SLAMeasured:
-		return strings.TrimSpace(commands.Number(v) + " " + commands.UnitText(units[kpi]))
+		unit := units[kpi]
+		for k, u := range units {
+			if unit == "" && KPIMatches(k, kpi) {
+				unit = u
+			}
+		}
+		return strings.TrimSpace(commands.Number(v) + " " + commands.UnitText(unit))
 	}
 	return commands.Number(v)
 }
@@ -467,6 +482,12 @@ func minutesText(v float64) string {
 
 // measureDetail is s's figure for a measure, for its line ("RTO 2h").
 func measureDetail(s *domain.Service, m Measure, kpi string, v float64) string {
+	switch m {
+	case RTO:
+		return "RTO " + s.Continuity.RTO // as the catalog writes it
+	case RPO:
+		return "RPO " + s.Continuity.RPO
+	}
 	return measureName(m, kpi) + " " + measureText(m, kpi, commands.Currency(s), v, kpiUnits(s))
 }
 

@@ -88,6 +88,7 @@ func (e *Parser) filters(snap *domain.Snapshot, q *question) Filter {
 		hasPhrase(q.ws, "not meeting") || hasPhrase(q.ws, "not meet") || hasPhrase(q.ws, "not met") || hasPhrase(q.ws, "not on target")) {
 		f.MissedSLA = true
 	}
+	e.moreFilters(snap, q, &f)
 	return f
 }
 
@@ -110,23 +111,22 @@ func orWords(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
-// serviceList answers "which services …" questions.
+// serviceList answers "which services …" questions: exactly the services
+// that match, each with the figures it matched on.
 func (e *Parser) serviceList(snap *domain.Snapshot, q *question, f Filter) commands.Reply {
-	var names, lines []string
-	for _, n := range snap.ServiceNames() {
-		s := snap.Services[n]
-		ok, details := f.Match(snap, s, e.eng.Today())
-		if !ok {
-			continue
-		}
-		names = append(names, n)
-		l := commands.ServiceLine(snap, s)
-		if len(details) > 0 {
-			l += "; " + strings.Join(details, "; ")
+	var lines []string
+	hits := f.Apply(snap, e.eng.Today())
+	for _, h := range hits {
+		l := commands.ServiceLine(snap, h.Service)
+		if len(h.Details) > 0 {
+			l += "; " + strings.Join(h.Details, "; ")
 		}
 		lines = append(lines, l)
 	}
-	r := commands.Reply{Title: "Services", Text: e.listSummary(snap, f, len(names)), Context: "From the catalog."}
+	r := commands.Reply{Title: "Services", Text: e.listSummary(snap, f, len(hits)), Context: "From the catalog."}
+	if len(q.notes) > 0 {
+		r.Context = strings.Join(q.notes, " ") + " " + r.Context
+	}
 	if len(lines) > 0 {
 		r.Sections = []commands.Section{{Lines: lines}}
 	}
@@ -139,6 +139,27 @@ func (e *Parser) serviceList(snap *domain.Snapshot, q *question, f Filter) comma
 // summary never repeats them.
 func (e *Parser) listSummary(snap *domain.Snapshot, f Filter, n int) string {
 	crit := f.Describe(snap)
+	if o := f.Order; o != nil {
+		text := fmt.Sprintf("%s with the %s", commands.Plural(n, "service"), o.text())
+		if n == 0 {
+			text = "No services with a " + measureName(o.Measure, o.KPI)
+		}
+		if o.N > 1 {
+			text = fmt.Sprintf("The %d services with the %s", o.N, o.text())
+			if n != o.N {
+				text = fmt.Sprintf("%s with the %s (top %d, ties included)", commands.Plural(n, "service"), o.text(), o.N)
+			}
+		} else if n > 1 {
+			text += " (tied)"
+		}
+		if len(crit) > 0 {
+			text += ", among services that " + strings.Join(crit, " and ")
+		}
+		if n == 0 {
+			return text + "."
+		}
+		return text + ":"
+	}
 	onlyOwner := len(f.Owners) == 1 && len(crit) == 1
 	switch {
 	case onlyOwner && n == 0:
