@@ -305,7 +305,20 @@ func productWords(snap *domain.Snapshot, q *question) []string {
 }
 
 // me reports whether the asker talks about themselves ("which services do I own").
-func (q *question) me() bool { return has(q.ws, "i", "me", "my", "mine") }
+// "show me", "tell me" and "give me" are not about the asker.
+func (q *question) me() bool {
+	for i, w := range q.ws {
+		switch w {
+		case "i", "my", "mine":
+			return true
+		case "me":
+			if i == 0 || !has([]string{q.ws[i-1]}, "show", "tell", "give", "list", "find", "let", "get", "send") {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // listCue reports whether the question asks for a list.
 func listCue(q *question) bool {

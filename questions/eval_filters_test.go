@@ -438,7 +438,9 @@ func scoreFilterCases(t *testing.T, cases []filterCase) (int, []string) {
 // the filter parser): before 30/65 (46.2%); after the filter parser
 // (questions/filter.go, question_filter.go) 65/65 (100%). Batch 2 (24
 // questions written after the parser was built, not tuned for): 20/24
-// (83.3%) on first run.
+// (83.3%) on first run; 24/24 after four general fixes ("show me" is not
+// the asker, tags of two words and before "tier 1 services", a duration
+// against a KPI in ms).
 func TestFilterEvaluation(t *testing.T) {
 	_, _, snap := filterEngine(t)
 	cases := filterCases1(snap)
@@ -463,7 +465,7 @@ func TestFilterEvaluation(t *testing.T) {
 	for _, f := range failures {
 		t.Logf("wrong answer to %s", f)
 	}
-	if min := 0.0; float64(passed) < min*float64(len(cases)) {
+	if min := 0.8; float64(passed) < min*float64(len(cases)) {
 		t.Errorf("batch 2: %d/%d is below %.0f%%", passed, len(cases), 100*min)
 	}
 }

@@ -576,7 +576,14 @@ func (f Filter) Describe(snap *domain.Snapshot) []string {
 	case f.DRDue != nil:
 		c = append(c, "have a DR test due "+f.DRDue.String())
 	}
-	if len(f.DRResults) > 0 {
+	switch {
+	case len(f.DRResults) == 1 && f.DRResults[0] == "fail":
+		c = append(c, "failed their last DR test")
+	case len(f.DRResults) == 1 && f.DRResults[0] == "pass":
+		c = append(c, "passed their last DR test")
+	case len(f.DRResults) == 1 && f.DRResults[0] == "partial":
+		c = append(c, "partly passed their last DR test")
+	case len(f.DRResults) > 1:
 		c = append(c, "had "+orWords(f.DRResults)+" as their last DR test result")
 	}
 	if f.NoDRTest {

@@ -1,10 +1,12 @@
 package questions
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
@@ -156,7 +158,7 @@ func readAmount(ws []string, i int) (amount, bool) {
 	if suffix == "" && j < len(ws) {
 		switch ws[j] {
 		case "k", "m", "h", "d", "ms", "min", "mins", "minute", "minutes", "hour", "hours", "hr", "hrs", "day", "days", "week", "weeks",
-			"thousand", "million", "mn", "percent", "pct", "eur", "euro", "euros", "usd", "dollars", "milliseconds", "seconds", "sec", "secs":
+			"thousand", "million", "mn", "percent", "pct", "eur", "euro", "euros", "usd", "dollars", "milliseconds", "second", "seconds", "sec", "secs":
 			suffix = ws[j]
 			j++
 		}
@@ -177,7 +179,7 @@ func readAmount(ws []string, i int) (amount, bool) {
 		v, a.unit = v*1440, "dur"
 	case "week", "weeks":
 		v, a.unit = v*10080, "dur"
-	case "seconds", "sec", "secs":
+	case "second", "seconds", "sec", "secs":
 		v, a.unit = v/60, "dur"
 	case "ms", "milliseconds":
 		a.unit = "ms"
@@ -334,6 +336,15 @@ func comparisons(snap *domain.Snapshot, q *question) []Comparison {
 		if m == SLAMeasured {
 			m = slaMeasure(ws, i-6, end+3)
 		}
+		if (m == SLATarget || m == SLAMeasured) && a.unit == "dur" && !a.mAmbig {
+			// "a latency target above 1 second": in the KPI's unit.
+			per := map[string]float64{"ms": 60000, "milliseconds": 60000, "s": 60, "seconds": 60, "minutes": 1, "min": 1, "hours": 1.0 / 60, "h": 1.0 / 60}
+			f, ok := per[kpiUnit(snap, kpi)]
+			if !ok {
+				continue
+			}
+			c.Value, c.Max, a.unit = c.Value*f, c.Max*f, ""
+		}
 		if !fitUnit(&c, m, a) {
 			continue
 		}
@@ -471,6 +482,7 @@ func order(snap *domain.Snapshot, q *question) *Order {
 // boards, products, KPIs, DR results, comparisons and an order.
 func (e *Parser) moreFilters(snap *domain.Snapshot, q *question, f *Filter) {
 	f.ChargingModels = chargingModels(q)
+	multiWordTags(snap, q, f)
 	if len(q.boards) > 0 && servicesList(q) {
 		f.Boards = q.boards
 	}
@@ -500,5 +512,48 @@ func (e *Parser) moreFilters(snap *domain.Snapshot, q *question, f *Filter) {
 	if len(f.Vendors) == 0 && servicesList(q) && (has(q.ws, "run", "runs", "running", "use", "uses", "using", "product", "products", "built") ||
 		hasPhrase(q.ws, "based on")) {
 		f.Products = productWords(snap, q)
+	}
+}
+
+// kpiUnit is the unit the catalog gives a KPI (by name or word).
+func kpiUnit(snap *domain.Snapshot, kpi string) string {
+	for _, n := range snap.ServiceNames() {
+		for _, t := range snap.Services[n].SLA {
+			if KPIMatches(t.KPI, kpi) {
+				return t.Unit
+			}
+		}
+	}
+	return ""
+}
+
+// multiWordTags reads tags of several words ("customer-facing"), and
+// takes their words back from a portfolio or service they also name,
+// saying which reading was used.
+func multiWordTags(snap *domain.Snapshot, q *question, f *Filter) {
+	tags := map[string]bool{}
+	for _, n := range snap.ServiceNames() {
+		for _, t := range snap.Services[n].Tags {
+			tags[t] = true
+		}
+	}
+	for _, t := range sortedSet(tags) {
+		tw := words(t)
+		if len(tw) < 2 || !hasPhrase(q.ws, strings.Join(tw, " ")) || slices.Contains(f.Tags, t) {
+			continue
+		}
+		f.Tags = append(f.Tags, t)
+		for _, m := range q.matches {
+			if !slices.Contains(tw, m.text) {
+				continue
+			}
+			switch m.kind {
+			case kPortfolio:
+				f.Portfolios = slices.DeleteFunc(f.Portfolios, func(p string) bool { return p == m.name })
+				q.notes = append(q.notes, fmt.Sprintf("I read %q as the tag %s, not the %s portfolio.", t, t, commands.PortfolioText(snap, m.name)))
+			case kService:
+				q.notes = append(q.notes, fmt.Sprintf("I read %q as the tag %s, not the service %s.", t, t, snap.Services[m.name].Label()))
+			}
+		}
 	}
 }

@@ -43,8 +43,10 @@ func (e *Parser) filters(snap *domain.Snapshot, q *question) Filter {
 				}
 			}
 		}
-		// "finance services", "legacy systems": a tag right before the noun.
-		if i+1 < len(q.ws) && has([]string{q.ws[i+1]}, "services", "service", "systems", "apps", "applications", "tools") && isTag(snap, w) {
+		// "finance services", "legacy systems", "regulated tier 1
+		// services": a tag before the noun, with only tiers and stages
+		// between.
+		if isTag(snap, w) && beforeListNoun(q.ws, i+1) && !slices.Contains(f.Tags, w) {
 			f.Tags = append(f.Tags, w)
 		}
 	}
@@ -90,6 +92,23 @@ func (e *Parser) filters(snap *domain.Snapshot, q *question) Filter {
 	}
 	e.moreFilters(snap, q, &f)
 	return f
+}
+
+// beforeListNoun reports whether the words from i reach a list noun
+// ("services") through tiers, numbers, stages and conjunctions only.
+func beforeListNoun(ws []string, i int) bool {
+	for j := i; j < len(ws) && j < i+5; j++ {
+		w := ws[j]
+		_, stage := stageWords[w]
+		switch {
+		case listNouns[w]:
+			return true
+		case stage, w == "tier", w == "tiers", w == "and", w == "or", isNumber(w), numberWords[w] > 0:
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 func isTag(snap *domain.Snapshot, w string) bool {
