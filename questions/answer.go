@@ -102,6 +102,7 @@ func (e *Parser) parse(snap *domain.Snapshot, c commands.Caller, text string) *q
 			q.boards = append(q.boards, m.name)
 		}
 	}
+	strong = q.tagReadings(snap, strong)
 	q.iw = correctCues(q.ws, q.used)
 	q.score = scores(q.ws, q.iw)
 	if r := ranked(q.score); len(r) > 0 {
@@ -122,6 +123,25 @@ func (e *Parser) parse(snap *domain.Snapshot, c commands.Caller, text string) *q
 		q.per = &p
 	}
 	return q
+}
+
+// tagReadings reads a word that names a service and is also a tag as the
+// tag when it qualifies a list ("which analytics services are tier 1":
+// the tag analytics, not the service Analytics & BI), and notes the
+// reading for the answer.
+func (q *question) tagReadings(snap *domain.Snapshot, strong []*domain.Service) []*domain.Service {
+	if !listCue(q) {
+		return strong
+	}
+	for _, m := range q.matches {
+		if m.kind != kService || m.n != 1 || m.fuzzy || !isTag(snap, m.text) || !beforeListNoun(q.ws, m.pos+1) {
+			continue
+		}
+		strong = slices.DeleteFunc(strong, func(s *domain.Service) bool { return s.Name == m.name })
+		q.used[m.pos] = false
+		q.notes = append(q.notes, fmt.Sprintf("I read %q as the tag %s, not the service %s.", m.text, m.text, snap.Services[m.name].Label()))
+	}
+	return strong
 }
 
 // cueWords are the single-word cues, for correcting misspelt keywords.

@@ -291,6 +291,7 @@ func comparisons(snap *domain.Snapshot, q *question) []Comparison {
 				if a.unit == "" {
 					a.unit, a.mAmbig = b.unit, b.mAmbig
 					a.v = scaleLike(a.v, b)
+					c.Value = a.v
 				}
 				c.Max = b.v
 				end += 1 + b.n
