@@ -29,6 +29,9 @@ func Resolve(snap *domain.Snapshot, ref string) (*domain.Service, error) {
 	if s, ok := fuzzy(snap, key); ok {
 		return s, nil
 	}
+	if name, ok := fuzzyWords(snap, key); ok {
+		return snap.Services[name], nil
+	}
 	return nil, NotFound(snap, ref)
 }
 

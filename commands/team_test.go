@@ -47,7 +47,7 @@ func TestTeamOwner(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r, err := e.Handle(ctx, commands.Caller{Person: tt.person, Source: "test"}, tt.text)
-			text := r.Text
+			text := commands.PlainText(r)
 			var de *domain.Error
 			if errors.As(err, &de) {
 				if tt.forbidden != (de.Code == domain.Forbidden) {

@@ -46,21 +46,7 @@ var llmTools = []openai.Tool{
 			"sections": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": serviceSections}, "description": "sections to return; empty for all"},
 		}, "name"),
 	}},
-	{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
-		Name:        "list_services",
-		Description: "List services matching all the given filters (omit a filter to ignore it).",
-		Parameters: toolSchema(map[string]any{
-			"owner":          map[string]any{"type": "string", "description": "person name or display name of the service owner"},
-			"portfolio":      map[string]any{"type": "string", "description": "portfolio name or title"},
-			"stage":          map[string]any{"type": "string", "enum": toolStageNames()},
-			"tier":           map[string]any{"type": "integer", "minimum": 1, "maximum": 3},
-			"vendor":         map[string]any{"type": "string", "description": "vendor name, e.g. SAP"},
-			"overdue_dr":     map[string]any{"type": "boolean", "description": "only services whose DR test is overdue"},
-			"overdue_review": map[string]any{"type": "boolean", "description": "only services whose performance review is overdue"},
-			"over_budget":    map[string]any{"type": "boolean", "description": "only services over budget in their latest month"},
-			"missed_sla":     map[string]any{"type": "boolean", "description": "only services that missed an SLA target in their latest measurements"},
-		}),
-	}},
+	listServicesTool,
 	{Type: openai.ToolTypeFunction, Function: &openai.FunctionDefinition{
 		Name:        "dependencies",
 		Description: "What a service depends on (direction down) or what depends on it (direction up: what breaks when it goes down).",
@@ -364,69 +350,6 @@ func findPerson(snap *domain.Snapshot, ref string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func (t *toolRun) list(args map[string]any) any {
-	var f questions.ListFilter
-	if o := argStr(args, "owner"); o != "" {
-		n, ok := findPerson(t.snap, o)
-		if !ok {
-			return map[string]any{"error": fmt.Sprintf("no person called %q in the catalog", o)}
-		}
-		f.Owners = []string{n}
-	}
-	if p := argStr(args, "portfolio"); p != "" {
-		found := ""
-		for _, n := range sortedNames(t.snap.Portfolios) {
-			if strings.EqualFold(n, p) || strings.EqualFold(t.snap.Portfolios[n].Title, p) || questions.Phrase(n) == questions.Phrase(p) {
-				found = n
-			}
-		}
-		if found == "" {
-			return map[string]any{"error": fmt.Sprintf("no portfolio called %q; portfolios: %s", p, strings.Join(sortedNames(t.snap.Portfolios), ", "))}
-		}
-		f.Portfolios = []string{found}
-	}
-	if st := argStr(args, "stage"); st != "" {
-		stage, ok := domain.ParseStage(st)
-		if !ok {
-			return map[string]any{"error": fmt.Sprintf("%q is not a stage; stages: %s", st, domain.StageNames())}
-		}
-		f.Stages = []domain.Stage{stage}
-	}
-	if tier, ok := args["tier"].(float64); ok && tier > 0 {
-		f.Tiers = []int{int(tier)}
-	}
-	if v := argStr(args, "vendor"); v != "" {
-		for _, n := range t.snap.ServiceNames() {
-			for _, vp := range t.snap.Services[n].VendorProducts {
-				if strings.EqualFold(vp.Vendor, v) && !slices.Contains(f.Vendors, vp.Vendor) {
-					f.Vendors = append(f.Vendors, vp.Vendor)
-				}
-			}
-		}
-		if len(f.Vendors) == 0 {
-			return map[string]any{"services": []any{}, "note": fmt.Sprintf("no service uses a vendor called %q", v)}
-		}
-	}
-	f.OverdueDR = argBool(args, "overdue_dr")
-	f.OverdueReview = argBool(args, "overdue_review")
-	f.OverBudget = argBool(args, "over_budget")
-	f.MissedSLA = argBool(args, "missed_sla")
-	out := []map[string]any{}
-	for _, n := range t.snap.ServiceNames() {
-		s := t.snap.Services[n]
-		ok, details := f.Keep(t.snap, s, t.today)
-		if !ok {
-			continue
-		}
-		m := t.summary(s)
-		if len(details) > 0 {
-			m["details"] = details
-		}
-		out = append(out, m)
-	}
-	return map[string]any{"count": len(out), "services": out}
 }
 
 func (t *toolRun) deps(name, direction string, transitive bool) any {

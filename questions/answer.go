@@ -36,6 +36,7 @@ type question struct {
 	score map[intent]int
 	top   intent
 	per   *period
+	notes []string // how an ambiguous word was read, for the answer's small print
 }
 
 // Parser is the built-in question parser (no network) over the read
@@ -101,6 +102,7 @@ func (e *Parser) parse(snap *domain.Snapshot, c commands.Caller, text string) *q
 			q.boards = append(q.boards, m.name)
 		}
 	}
+	strong = q.tagReadings(snap, strong)
 	q.iw = correctCues(q.ws, q.used)
 	q.score = scores(q.ws, q.iw)
 	if r := ranked(q.score); len(r) > 0 {
@@ -121,6 +123,25 @@ func (e *Parser) parse(snap *domain.Snapshot, c commands.Caller, text string) *q
 		q.per = &p
 	}
 	return q
+}
+
+// tagReadings reads a word that names a service and is also a tag as the
+// tag when it qualifies a list ("which analytics services are tier 1":
+// the tag analytics, not the service Analytics & BI), and notes the
+// reading for the answer.
+func (q *question) tagReadings(snap *domain.Snapshot, strong []*domain.Service) []*domain.Service {
+	if !listCue(q) {
+		return strong
+	}
+	for _, m := range q.matches {
+		if m.kind != kService || m.n != 1 || m.fuzzy || !isTag(snap, m.text) || !beforeListNoun(q.ws, m.pos+1) {
+			continue
+		}
+		strong = slices.DeleteFunc(strong, func(s *domain.Service) bool { return s.Name == m.name })
+		q.used[m.pos] = false
+		q.notes = append(q.notes, fmt.Sprintf("I read %q as the tag %s, not the service %s.", m.text, m.text, snap.Services[m.name].Label()))
+	}
+	return strong
 }
 
 // cueWords are the single-word cues, for correcting misspelt keywords.
@@ -226,6 +247,12 @@ func (e *Parser) answer(snap *domain.Snapshot, q *question) commands.Reply {
 		svc, strongSvc = nil, false
 	}
 
+	f := e.filters(snap, q)
+	// Comparisons, superlatives and boards of a services list: the list,
+	// whatever the keywords say about the intent.
+	if !strongSvc && (f.Order != nil || len(f.Compare) > 0 || len(f.Boards) > 0) {
+		return e.serviceList(snap, q, f)
+	}
 	switch {
 	case len(q.boards) > 0 && !strongSvc && (top == iNone || top == iBoard || top == iOwner || top == iTollgate || top == iCard):
 		return e.boardAnswer(snap, q, q.boards[0])
@@ -242,7 +269,6 @@ func (e *Parser) answer(snap *domain.Snapshot, q *question) commands.Reply {
 		return e.portfolioAnswer(snap, q, q.pfs[0])
 	}
 
-	f := e.filters(snap, q)
 	if !strongSvc && !f.empty() {
 		switch {
 		case top == iRoadmap:
@@ -299,7 +325,20 @@ func productWords(snap *domain.Snapshot, q *question) []string {
 }
 
 // me reports whether the asker talks about themselves ("which services do I own").
-func (q *question) me() bool { return has(q.ws, "i", "me", "my", "mine") }
+// "show me", "tell me" and "give me" are not about the asker.
+func (q *question) me() bool {
+	for i, w := range q.ws {
+		switch w {
+		case "i", "my", "mine":
+			return true
+		case "me":
+			if i == 0 || !has([]string{q.ws[i-1]}, "show", "tell", "give", "list", "find", "let", "get", "send") {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // listCue reports whether the question asks for a list.
 func listCue(q *question) bool {

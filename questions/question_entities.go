@@ -3,6 +3,7 @@ package questions
 import (
 	"strings"
 
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/domain"
 )
 
@@ -37,6 +38,12 @@ type entityIndex struct {
 	phrases map[string][]entity
 	maxN    int
 	fuzzy   []fuzzyKey
+	titles  []titleKey // multi-word keys of fuzzy entities, matched word by word
+}
+
+type titleKey struct {
+	ws  []string
+	ent entity
 }
 
 type fuzzyKey struct {
@@ -57,6 +64,9 @@ func (x *entityIndex) add(p string, e entity, fuzzy bool) {
 	x.maxN = max(x.maxN, len(strings.Fields(p)))
 	if c := compact(p); fuzzy && len([]rune(c)) >= 5 {
 		x.fuzzy = append(x.fuzzy, fuzzyKey{c, e})
+	}
+	if ws := strings.Fields(p); fuzzy && len(ws) >= 2 {
+		x.titles = append(x.titles, titleKey{ws, e})
 	}
 }
 
@@ -160,6 +170,38 @@ func (x *entityIndex) scan(ws []string) []match {
 			take(i, n)
 		}
 	}
+	// Misspelt titles, word by word: each word of a multi-word title within
+	// one typo per five letters ("data warehuse", "vidoe conferensing").
+	// Words of the question language must be exact ("data" in "data
+	// warehuse" is; "more" is not "core" of Core Network).
+	for n := min(x.maxN, len(ws)); n >= 2; n-- {
+		for i := 0; i+n <= len(ws); i++ {
+			if !free(i, n) {
+				continue
+			}
+			var best entity
+			bestD, tie := -1, false
+			for _, k := range x.titles {
+				if len(k.ws) != n || !vocabularyExact(ws[i:i+n], k.ws) {
+					continue
+				}
+				d, ok := commands.WordTypos(ws[i:i+n], k.ws)
+				if !ok {
+					continue
+				}
+				switch {
+				case bestD < 0 || d < bestD:
+					best, bestD, tie = k.ent, d, false
+				case d == bestD && (k.ent.kind != best.kind || k.ent.name != best.name):
+					tie = true
+				}
+			}
+			if bestD >= 0 && !tie {
+				out = append(out, match{entity: best, pos: i, n: n, text: strings.Join(ws[i:i+n], " "), fuzzy: true})
+				take(i, n)
+			}
+		}
+	}
 	// Misspellings: a run of one to three words that are not stopwords,
 	// compared without spaces, one edit per five letters allowed (two from
 	// nine letters), and only when one entity is clearly closest.
@@ -200,6 +242,17 @@ func (x *entityIndex) scan(ws []string) []match {
 	return out
 }
 
+// vocabularyExact reports whether every word of the question language in
+// typed is the title's word at that place.
+func vocabularyExact(typed, title []string) bool {
+	for i, w := range typed {
+		if w != title[i] && vocabulary(w) {
+			return false
+		}
+	}
+	return true
+}
+
 // vocabulary reports whether w is a word of the question language itself
 // (a stopword, keyword, stage, status, month or number), which is never
 // read as a misspelt name: "design" is a stage, not "esign".
@@ -220,33 +273,8 @@ func vocabulary(w string) bool {
 	return ok
 }
 
-// typoDistance is the optimal-string-alignment distance: Levenshtein plus
-// swapping two neighbouring letters as one edit, the commonest typo
-// ("emial", "roadmpa").
-func typoDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
-}
+// typoDistance is the optimal-string-alignment distance (commands.TypoDistance).
+func typoDistance(a, b string) int { return commands.TypoDistance(a, b) }
 
 func isNumber(w string) bool {
 	for _, r := range w {

@@ -10,44 +10,25 @@ import (
 	"github.com/itspm/itspm/domain"
 )
 
-// listFilters are the conditions of a list question ("which tier 1
-// services have an overdue DR test?"): AND across kinds, OR within one.
-type listFilters struct {
-	owners, managers, pfs, vendors, tags []string
-	stages                               []domain.Stage
-	tiers                                []int
-	overdueDR, dueDR, failedDR, noDR     bool
-	overdueReview, dueReview             bool
-	overBudget, underBudget              bool
-	missedSLA                            bool
-	drPeriod, reviewPeriod               *period
-}
-
-func (f listFilters) empty() bool {
-	return len(f.owners)+len(f.managers)+len(f.pfs)+len(f.vendors)+len(f.tags)+len(f.stages)+len(f.tiers) == 0 &&
-		!f.overdueDR && !f.dueDR && !f.failedDR && !f.noDR && !f.overdueReview && !f.dueReview && !f.overBudget &&
-		!f.underBudget && !f.missedSLA && f.drPeriod == nil && f.reviewPeriod == nil
-}
-
 // ownCue reports whether people named in the question are meant as owners.
 func ownCue(q *question) bool {
 	return q.score[iOwner] > 0 || listCue(q) || has(q.ws, "manage", "manages", "managed", "run", "runs", "look", "looks")
 }
 
-func (e *Parser) filters(snap *domain.Snapshot, q *question) listFilters {
-	var f listFilters
+func (e *Parser) filters(snap *domain.Snapshot, q *question) Filter {
+	var f Filter
 	portfolioManager := hasPhrase(q.ws, "portfolio manager") || has(q.ws, "portfolio", "portfolios") && has(q.ws, "manage", "manages", "managed", "manager")
 	if len(q.people) > 0 && ownCue(q) {
 		if portfolioManager {
-			f.managers = q.people
+			f.Managers = q.people
 		} else {
-			f.owners = q.people
+			f.Owners = q.people
 		}
 	} else if q.caller.Person != "" && q.me() && ownCue(q) && len(q.people) == 0 {
-		f.owners = []string{q.caller.Person}
+		f.Owners = []string{q.caller.Person}
 	}
-	f.pfs = q.pfs
-	f.vendors = q.vendors
+	f.Portfolios = q.pfs
+	f.Vendors = q.vendors
 	for i, w := range q.ws {
 		if q.used[i] {
 			continue
@@ -57,57 +38,77 @@ func (e *Parser) filters(snap *domain.Snapshot, q *question) listFilters {
 				continue
 			}
 			for _, s := range st {
-				if !slices.Contains(f.stages, s) {
-					f.stages = append(f.stages, s)
+				if !slices.Contains(f.Stages, s) {
+					f.Stages = append(f.Stages, s)
 				}
 			}
 		}
-		// "finance services", "legacy systems": a tag right before the noun.
-		if i+1 < len(q.ws) && has([]string{q.ws[i+1]}, "services", "service", "systems", "apps", "applications", "tools") && isTag(snap, w) {
-			f.tags = append(f.tags, w)
+		// "finance services", "legacy systems", "regulated tier 1
+		// services": a tag before the noun, with only tiers and stages
+		// between.
+		if isTag(snap, w) && beforeListNoun(q.ws, i+1) && !slices.Contains(f.Tags, w) {
+			f.Tags = append(f.Tags, w)
 		}
 	}
-	f.tiers = askedTiers(q.ws)
-	if len(f.tiers) == 0 && (hasPhrase(q.ws, "most critical") || hasPhrase(q.ws, "business critical") ||
+	f.Tiers = askedTiers(q.ws)
+	if len(f.Tiers) == 0 && (hasPhrase(q.ws, "most critical") || hasPhrase(q.ws, "business critical") ||
 		hasPhrase(q.ws, "mission critical") || hasPhrase(q.ws, "critical services")) {
-		f.tiers = []int{1}
+		f.Tiers = []int{1}
 	}
 	overdue := overdueWord(q)
 	if q.score[iDR] > 0 {
 		switch {
 		case has(q.ws, "failed", "fail", "failing"):
-			f.failedDR = true
+			f.DRResults = []string{"fail"}
 		case has(q.ws, "no", "without", "never", "lack", "lacking", "missing"):
-			f.noDR = true
+			f.NoDRTest = true
 		case overdue:
-			f.overdueDR = true
+			f.OverdueDR = true
 		case q.per != nil:
-			f.drPeriod = q.per
+			f.DRDue = q.per.window()
 		case has(q.ws, "due"):
-			f.dueDR = true
+			f.DueDR = true
 		}
 	}
 	if q.score[iReview] > 0 && q.score[iReview] >= q.score[iDR] {
 		switch {
 		case overdue:
-			f.overdueReview = true
+			f.OverdueReview = true
 		case q.per != nil:
-			f.reviewPeriod = q.per
+			f.ReviewDue = q.per.window()
 		case has(q.ws, "due"):
-			f.dueReview = true
+			f.DueReview = true
 		}
 	}
 	if has(q.iw, "budget", "budgets") && has(q.ws, "over", "above", "exceed", "exceeded", "exceeding", "exceeds", "beyond") ||
 		has(q.iw, "overspent", "overspend", "overspending", "overrun", "overruns") {
-		f.overBudget = true
+		f.OverBudget = true
 	} else if has(q.iw, "budget", "budgets") && has(q.ws, "under", "below", "within") {
-		f.underBudget = true
+		f.UnderBudget = true
 	}
 	if q.score[iSLA] > 0 && (has(q.ws, "missed", "miss", "missing", "breach", "breached", "breaching", "below", "failing", "failed", "off") ||
 		hasPhrase(q.ws, "not meeting") || hasPhrase(q.ws, "not meet") || hasPhrase(q.ws, "not met") || hasPhrase(q.ws, "not on target")) {
-		f.missedSLA = true
+		f.MissedSLA = true
 	}
+	e.moreFilters(snap, q, &f)
 	return f
+}
+
+// beforeListNoun reports whether the words from i reach a list noun
+// ("services") through tiers, numbers, stages and conjunctions only.
+func beforeListNoun(ws []string, i int) bool {
+	for j := i; j < len(ws) && j < i+5; j++ {
+		w := ws[j]
+		_, stage := stageWords[w]
+		switch {
+		case listNouns[w]:
+			return true
+		case stage, w == "tier", w == "tiers", w == "and", w == "or", isNumber(w), numberWords[w] > 0:
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 func isTag(snap *domain.Snapshot, w string) bool {
@@ -117,83 +118,6 @@ func isTag(snap *domain.Snapshot, w string) bool {
 		}
 	}
 	return false
-}
-
-// criteria describes the filters as predicates ("are tier 1", "have an
-// overdue DR test") and adds per-service details to list lines.
-func (e *Parser) criteria(snap *domain.Snapshot, f listFilters) []string {
-	var c []string
-	if len(f.owners) > 0 {
-		var ps []string
-		for _, p := range f.owners {
-			ps = append(ps, commands.Person(snap, p))
-		}
-		c = append(c, "are owned by "+orWords(ps))
-	}
-	if len(f.managers) > 0 {
-		var ps []string
-		for _, p := range f.managers {
-			ps = append(ps, commands.Person(snap, p))
-		}
-		c = append(c, "are in a portfolio managed by "+orWords(ps))
-	}
-	if len(f.pfs) > 0 {
-		var ps []string
-		for _, p := range f.pfs {
-			ps = append(ps, commands.PortfolioText(snap, p))
-		}
-		c = append(c, "are in the "+orWords(ps)+" portfolio")
-	}
-	if len(f.stages) > 0 {
-		var ss []string
-		for _, s := range f.stages {
-			ss = append(ss, string(s))
-		}
-		c = append(c, "are in "+orWords(ss))
-	}
-	if len(f.tiers) > 0 {
-		var ts []string
-		for _, t := range f.tiers {
-			ts = append(ts, fmt.Sprint(t))
-		}
-		c = append(c, "are tier "+orWords(ts))
-	}
-	if len(f.tags) > 0 {
-		c = append(c, "are tagged "+orWords(f.tags))
-	}
-	if len(f.vendors) > 0 {
-		c = append(c, "use "+orWords(f.vendors))
-	}
-	switch {
-	case f.overdueDR:
-		c = append(c, "have an overdue DR test")
-	case f.dueDR:
-		c = append(c, "have a DR test due within 30 days or overdue")
-	case f.failedDR:
-		c = append(c, "failed their last DR test")
-	case f.noDR:
-		c = append(c, "have no DR test on record")
-	case f.drPeriod != nil:
-		c = append(c, "have a DR test due "+f.drPeriod.String())
-	}
-	switch {
-	case f.overdueReview:
-		c = append(c, "have an overdue performance review")
-	case f.dueReview:
-		c = append(c, "have a performance review due within 30 days or overdue")
-	case f.reviewPeriod != nil:
-		c = append(c, "have a performance review due "+f.reviewPeriod.String())
-	}
-	if f.overBudget {
-		c = append(c, "were over budget in their latest month")
-	}
-	if f.underBudget {
-		c = append(c, "were within budget in their latest month")
-	}
-	if f.missedSLA {
-		c = append(c, "missed an SLA target in their latest measurements")
-	}
-	return c
 }
 
 func orWords(items []string) string {
@@ -206,163 +130,71 @@ func orWords(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }
 
-// keep reports whether s passes the filters, and the details that show why.
-func (e *Parser) keep(snap *domain.Snapshot, f listFilters, s *domain.Service) (bool, []string) {
-	return keepService(snap, f, s, e.eng.Today())
-}
-
-func keepService(snap *domain.Snapshot, f listFilters, s *domain.Service, today domain.Date) (bool, []string) {
-	var details []string
-	if len(f.owners) > 0 && !slices.ContainsFunc(f.owners, func(o string) bool { return o == s.Owner || snap.IsOwner(s, o) }) {
-		return false, nil
-	}
-	if len(f.managers) > 0 {
-		pf, ok := snap.Portfolios[s.Portfolio]
-		if !ok || !slices.Contains(f.managers, pf.Manager) {
-			return false, nil
-		}
-	}
-	if len(f.pfs) > 0 && !slices.Contains(f.pfs, s.Portfolio) {
-		return false, nil
-	}
-	if len(f.stages) > 0 && !slices.Contains(f.stages, s.Stage) {
-		return false, nil
-	}
-	if len(f.tiers) > 0 && !slices.Contains(f.tiers, s.Tier) {
-		return false, nil
-	}
-	if len(f.tags) > 0 && !slices.ContainsFunc(f.tags, func(t string) bool { return slices.Contains(s.Tags, t) }) {
-		return false, nil
-	}
-	if len(f.vendors) > 0 {
-		var hits []string
-		for _, v := range s.VendorProducts {
-			if slices.Contains(f.vendors, v.Vendor) {
-				hits = append(hits, productName(v))
-			}
-		}
-		if len(hits) == 0 {
-			return false, nil
-		}
-		details = append(details, strings.Join(hits, ", "))
-	}
-	if f.overdueDR || f.dueDR || f.drPeriod != nil {
-		due, ok := s.NextDRTest(today)
-		switch {
-		case !ok:
-			return false, nil
-		case f.overdueDR && !due.Overdue:
-			return false, nil
-		case f.dueDR && !due.Overdue && due.Days > 30:
-			return false, nil
-		case f.drPeriod != nil && (due.Never || !f.drPeriod.contains(due.Date)):
-			return false, nil
-		}
-		details = append(details, "DR test due "+commands.DueText(due))
-	}
-	if f.failedDR {
-		k := s.Continuity
-		if k == nil || k.LastTest == nil || k.LastTest.Result != "fail" {
-			return false, nil
-		}
-		details = append(details, fmt.Sprintf("DR test on %s failed", k.LastTest.Date))
-	}
-	if f.noDR {
-		k := s.Continuity
-		if k != nil && k.LastTest != nil {
-			return false, nil
-		}
-		if k == nil {
-			details = append(details, "no continuity plan")
-		} else {
-			details = append(details, "never DR-tested")
-		}
-	}
-	if f.overdueReview || f.dueReview || f.reviewPeriod != nil {
-		due, ok := s.NextReview(today)
-		switch {
-		case !ok:
-			return false, nil
-		case f.overdueReview && !due.Overdue:
-			return false, nil
-		case f.dueReview && !due.Overdue && due.Days > 30:
-			return false, nil
-		case f.reviewPeriod != nil && (due.Never || !f.reviewPeriod.contains(due.Date)):
-			return false, nil
-		}
-		details = append(details, "review due "+commands.DueText(due))
-	}
-	if f.overBudget || f.underBudget {
-		rows := s.Cost.RecentMonths(1)
-		if len(rows) == 0 {
-			return false, nil
-		}
-		m := rows[0]
-		amt, frac, ok := m.Variance()
-		if f.overBudget && amt <= 0 || f.underBudget && amt > 0 {
-			return false, nil
-		}
-		d := fmt.Sprintf("%s: actual %s vs budget %s", m.Month, commands.Money(commands.Currency(s), m.Actual), commands.Money(commands.Currency(s), m.Budget))
-		if amt > 0 && ok {
-			d += fmt.Sprintf(", over by %s (%s)", commands.Money(commands.Currency(s), amt), commands.Percent(frac))
-		}
-		details = append(details, d)
-	}
-	if f.missedSLA {
-		var missed []string
-		for _, r := range s.KPIResults() {
-			if r.Latest != nil && !r.Met {
-				missed = append(missed, fmt.Sprintf("%s %s vs %s", r.Target.KPI, kpiValue(r), commands.KPITarget(r.Target)))
-			}
-		}
-		if len(missed) == 0 {
-			return false, nil
-		}
-		details = append(details, "missed "+strings.Join(missed, ", "))
-	}
-	return true, details
-}
-
-// serviceList answers "which services …" questions.
-func (e *Parser) serviceList(snap *domain.Snapshot, q *question, f listFilters) commands.Reply {
-	var names, lines []string
-	for _, n := range snap.ServiceNames() {
-		s := snap.Services[n]
-		ok, details := e.keep(snap, f, s)
-		if !ok {
-			continue
-		}
-		names = append(names, n)
-		l := commands.ServiceLine(snap, s)
-		if len(details) > 0 {
-			l += "; " + strings.Join(details, "; ")
+// serviceList answers "which services …" questions: exactly the services
+// that match, each with the figures it matched on.
+func (e *Parser) serviceList(snap *domain.Snapshot, q *question, f Filter) commands.Reply {
+	var lines []string
+	hits := f.Apply(snap, e.eng.Today())
+	for _, h := range hits {
+		l := commands.ServiceLine(snap, h.Service)
+		if len(h.Details) > 0 {
+			l += "; " + strings.Join(h.Details, "; ")
 		}
 		lines = append(lines, l)
 	}
-	crit := e.criteria(snap, f)
-	var text string
-	onlyOwner := len(f.owners) == 1 && len(crit) == 1
-	switch {
-	case onlyOwner && len(names) == 0:
-		text = fmt.Sprintf("%s owns no services in the catalog.", commands.Person(snap, f.owners[0]))
-	case onlyOwner:
-		text = fmt.Sprintf("%s owns %s: %s.", commands.Person(snap, f.owners[0]), commands.Plural(len(names), "service"), labels(snap, names, 15))
-	case len(crit) == 0:
-		text = fmt.Sprintf("The catalog has %s: %s.", commands.Plural(len(names), "service"), labels(snap, names, 15))
-	case len(names) == 0:
-		text = fmt.Sprintf("No services %s.", strings.Join(crit, " and "))
-	default:
-		pred := strings.Join(crit, " and ")
-		if len(names) == 1 {
-			pred = singular(pred)
-		}
-		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(names), "service"), pred, labels(snap, names, 15))
+	r := commands.Reply{Title: "Services", Text: e.listSummary(snap, f, len(hits)), Context: "From the catalog."}
+	if len(q.notes) > 0 {
+		r.Context = strings.Join(q.notes, " ") + " " + r.Context
 	}
-	r := commands.Reply{Title: "Services", Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
 		r.Sections = []commands.Section{{Lines: lines}}
 	}
 	return r
+}
+
+// listSummary is the summary line of a service list: how many services
+// and what they matched on ("3 services are tier 1 and have an overdue DR
+// test:"). The services themselves follow as the reply's lines; the
+// summary never repeats them.
+func (e *Parser) listSummary(snap *domain.Snapshot, f Filter, n int) string {
+	crit := f.Describe(snap)
+	if o := f.Order; o != nil {
+		text := fmt.Sprintf("%s with the %s", commands.Plural(n, "service"), o.text())
+		if n == 0 {
+			text = "No services with a " + measureName(o.Measure, o.KPI)
+		}
+		if o.N > 1 {
+			text = fmt.Sprintf("The %d services with the %s", o.N, o.text())
+			if n != o.N {
+				text = fmt.Sprintf("%s with the %s (top %d, ties included)", commands.Plural(n, "service"), o.text(), o.N)
+			}
+		} else if n > 1 {
+			text += " (tied)"
+		}
+		if len(crit) > 0 {
+			text += ", among services that " + strings.Join(crit, " and ")
+		}
+		if n == 0 {
+			return text + "."
+		}
+		return text + ":"
+	}
+	onlyOwner := len(f.Owners) == 1 && len(crit) == 1
+	switch {
+	case onlyOwner && n == 0:
+		return fmt.Sprintf("%s owns no services in the catalog.", commands.Person(snap, f.Owners[0]))
+	case onlyOwner:
+		return fmt.Sprintf("%s owns %s:", commands.Person(snap, f.Owners[0]), commands.Plural(n, "service"))
+	case len(crit) == 0:
+		return fmt.Sprintf("The catalog has %s:", commands.Plural(n, "service"))
+	case n == 0:
+		return fmt.Sprintf("No services %s.", strings.Join(crit, " and "))
+	}
+	pred := strings.Join(crit, " and ")
+	if n == 1 {
+		pred = singular(pred)
+	}
+	return fmt.Sprintf("%s %s:", commands.Plural(n, "service"), pred)
 }
 
 // singular turns the plural predicates of criteria into singular ones.
@@ -398,14 +230,14 @@ type contractRow struct {
 
 // contractList answers "which contracts end in 2027", "when does the SAP
 // contract end", "what do we buy from Microsoft".
-func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters) commands.Reply {
-	vendors := f.vendors
-	f.vendors = nil
+func (e *Parser) contractList(snap *domain.Snapshot, q *question, f Filter) commands.Reply {
+	vendors := f.Vendors
+	f.Vendors = nil
 	products := productWords(snap, q)
 	var rows []contractRow
 	for _, n := range snap.ServiceNames() {
 		s := snap.Services[n]
-		if ok, _ := e.keep(snap, f, s); !ok {
+		if ok, _ := f.Match(snap, s, e.eng.Today()); !ok {
 			continue
 		}
 		for _, v := range s.VendorProducts {
@@ -425,7 +257,7 @@ func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	}
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].v.ContractEnds < rows[j].v.ContractEnds })
 	today := e.eng.Today()
-	var lines, parts []string
+	var lines []string
 	for _, r := range rows {
 		name := productName(r.v)
 		l := fmt.Sprintf("%s for %s", name, commands.ServiceLabel(r.s))
@@ -436,16 +268,6 @@ func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters)
 			l += ", " + commands.Money(commands.Currency(r.s), r.v.AnnualCost) + " a year"
 		}
 		lines = append(lines, l)
-		if len(parts) < 15 {
-			p := fmt.Sprintf("%s (%s)", name, r.s.Label())
-			if r.v.ContractEnds != "" {
-				p += " ends " + string(r.v.ContractEnds)
-			}
-			parts = append(parts, p)
-		}
-	}
-	if len(rows) > len(parts) {
-		parts = append(parts, fmt.Sprintf("%d more", len(rows)-len(parts)))
 	}
 	var cond []string
 	if len(vendors) > 0 {
@@ -464,7 +286,7 @@ func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters)
 	case len(rows) == 0:
 		text = fmt.Sprintf("No vendor contracts %s.", strings.Join(cond, ", "))
 	default:
-		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(rows), what), strings.Join(cond, ", "), strings.Join(parts, "; "))
+		text = strings.TrimSpace(commands.Plural(len(rows), what)+" "+strings.Join(cond, ", ")) + ":"
 	}
 	text = strings.ReplaceAll(text, "  ", " ")
 	r := commands.Reply{Title: "Vendor contracts", Text: text, Context: "From the catalog."}
@@ -475,9 +297,9 @@ func (e *Parser) contractList(snap *domain.Snapshot, q *question, f listFilters)
 }
 
 // criteriaForContracts describes service filters for a contract list.
-func (e *Parser) criteriaForContracts(snap *domain.Snapshot, f listFilters) []string {
+func (e *Parser) criteriaForContracts(snap *domain.Snapshot, f Filter) []string {
 	var out []string
-	for _, c := range e.criteria(snap, f) {
+	for _, c := range f.Describe(snap) {
 		out = append(out, "of services that "+c)
 	}
 	return out
@@ -485,10 +307,10 @@ func (e *Parser) criteriaForContracts(snap *domain.Snapshot, f listFilters) []st
 
 // roadmapList answers roadmap questions across services ("what's due this
 // month?", "which roadmap items are overdue?").
-func (e *Parser) roadmapList(snap *domain.Snapshot, q *question, f listFilters) commands.Reply {
+func (e *Parser) roadmapList(snap *domain.Snapshot, q *question, f Filter) commands.Reply {
 	statuses := askedStatuses(q)
 	overdue := overdueWord(q)
-	f.overdueDR, f.overdueReview = false, false
+	f.OverdueDR, f.OverdueReview = false, false
 	type row struct {
 		s  *domain.Service
 		it domain.RoadmapItem
@@ -496,7 +318,7 @@ func (e *Parser) roadmapList(snap *domain.Snapshot, q *question, f listFilters) 
 	var rows []row
 	for _, n := range snap.ServiceNames() {
 		s := snap.Services[n]
-		if ok, _ := e.keep(snap, f, s); !ok {
+		if ok, _ := f.Match(snap, s, e.eng.Today()); !ok {
 			continue
 		}
 		for _, it := range s.Roadmap {
@@ -518,7 +340,7 @@ func (e *Parser) roadmapList(snap *domain.Snapshot, q *question, f listFilters) 
 		lines = append(lines, e.itemLine(r.s, r.it, true))
 	}
 	cond := roadmapConditions(q, overdue, statuses)
-	for _, c := range e.criteria(snap, f) {
+	for _, c := range f.Describe(snap) {
 		cond = append(cond, "of services that "+c)
 	}
 	if len(cond) == 0 {
@@ -528,15 +350,7 @@ func (e *Parser) roadmapList(snap *domain.Snapshot, q *question, f listFilters) 
 	if len(rows) == 0 {
 		text = fmt.Sprintf("No roadmap items %s.", strings.Join(cond, ", "))
 	} else {
-		var parts []string
-		for i, r := range rows {
-			if i == 15 {
-				parts = append(parts, fmt.Sprintf("%d more", len(rows)-15))
-				break
-			}
-			parts = append(parts, fmt.Sprintf("%s: %s (due %s)", r.s.Label(), r.it.Title, r.it.Due))
-		}
-		text = fmt.Sprintf("%s %s: %s.", commands.Plural(len(rows), "roadmap item"), strings.Join(cond, ", "), strings.Join(parts, "; "))
+		text = fmt.Sprintf("%s %s:", commands.Plural(len(rows), "roadmap item"), strings.Join(cond, ", "))
 	}
 	r := commands.Reply{Title: "Roadmap", Text: text, Context: "From the catalog."}
 	if len(lines) > 0 {
@@ -559,7 +373,12 @@ func (e *Parser) portfolioAnswer(snap *domain.Snapshot, q *question, name string
 	if pf.Manager != "" {
 		text = fmt.Sprintf("The %s portfolio is managed by %s.", commands.PortfolioText(snap, name), commands.Person(snap, pf.Manager))
 	}
-	text += fmt.Sprintf(" It has %s: %s.", commands.Plural(len(names), "service"), labels(snap, names, 15))
+	text += fmt.Sprintf(" It has %s", commands.Plural(len(names), "service"))
+	if len(names) > 0 {
+		text += ":"
+	} else {
+		text += "."
+	}
 	r := commands.Reply{Title: "Portfolio: " + commands.PortfolioText(snap, name), Text: text, Context: "From the catalog."}
 	if pf.Channel != "" {
 		r.Context = "Portfolio channel: " + pf.Channel + ". From the catalog."
@@ -591,7 +410,7 @@ func (e *Parser) personAnswer(snap *domain.Snapshot, q *question) commands.Reply
 	}
 	var facts []string
 	if len(owned) > 0 {
-		facts = append(facts, fmt.Sprintf("owns %s: %s", commands.Plural(len(owned), "service"), labels(snap, owned, 15)))
+		facts = append(facts, "owns "+commands.Plural(len(owned), "service"))
 	} else {
 		facts = append(facts, "owns no services")
 	}

@@ -19,6 +19,9 @@ func (p period) contains(d domain.Date) bool {
 	return d.Valid() && !d.Before(p.from) && !p.to.Before(d)
 }
 
+// window is the period as a filter's Window.
+func (p period) window() *Window { return &Window{From: p.from, To: p.to, Label: p.label} }
+
 func (p period) String() string {
 	return fmt.Sprintf("%s (%s to %s)", p.label, p.from, p.to)
 }

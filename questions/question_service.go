@@ -18,7 +18,7 @@ func (e *Parser) aboutServices(snap *domain.Snapshot, q *question, in intent) co
 		var facts []string
 		var names []string
 		for _, s := range q.svcs {
-			fact, _ := e.aboutService(snap, q, s, in)
+			fact, _ := e.aboutService(snap, q, s, in, false)
 			facts = append(facts, fact)
 			names = append(names, s.Name)
 		}
@@ -28,7 +28,7 @@ func (e *Parser) aboutServices(snap *domain.Snapshot, q *question, in intent) co
 			Context: "From the catalog. Ask about one service for the details.",
 		}
 	}
-	fact, r := e.aboutService(snap, q, q.svcs[0], in)
+	fact, r := e.aboutService(snap, q, q.svcs[0], in, true)
 	r.Text = fact
 	if r.Context == "" {
 		r.Context = "From the catalog."
@@ -37,8 +37,9 @@ func (e *Parser) aboutServices(snap *domain.Snapshot, q *question, in intent) co
 }
 
 // aboutService returns the fact that answers the question for s, and the
-// command reply that gives the details.
-func (e *Parser) aboutService(snap *domain.Snapshot, q *question, s *domain.Service, in intent) (string, commands.Reply) {
+// command reply that gives the details. With brief, the fact is the
+// summary line of that reply and names none of the items its lines list.
+func (e *Parser) aboutService(snap *domain.Snapshot, q *question, s *domain.Service, in intent, brief bool) (string, commands.Reply) {
 	switch in {
 	case iOwner:
 		return e.ownerFact(snap, s), e.run(snap, q, s, "owner")
@@ -51,9 +52,9 @@ func (e *Parser) aboutService(snap *domain.Snapshot, q *question, s *domain.Serv
 	case iTier:
 		return tierFact(q, s), e.run(snap, q, s, "service")
 	case iSLA:
-		return slaFact(q, s), e.run(snap, q, s, "performance")
+		return slaFact(q, s, brief), e.run(snap, q, s, "performance")
 	case iDeps:
-		return depsDownFact(snap, s), e.run(snap, q, s, "deps")
+		return depsDownFact(snap, s, brief), e.run(snap, q, s, "deps")
 	case iRoadmap:
 		return e.roadmapFact(snap, q, s)
 	case iDR:
@@ -352,13 +353,13 @@ func kpiValue(r domain.KPIResult) string {
 	return commands.Number(r.Latest.Value) + " " + commands.UnitText(r.Target.Unit)
 }
 
-func slaFact(q *question, s *domain.Service) string {
+func slaFact(q *question, s *domain.Service, brief bool) string {
 	rs := askedKPIs(q, s)
 	if len(rs) == 0 {
 		return s.Label() + " has no SLA targets in the catalog."
 	}
 	if liveStatus(q) {
-		return "The catalog holds monthly measurements, not live status (ask your monitoring for that). " + slaFact(&question{ws: []string{"how"}, used: []bool{false}, iw: q.iw}, s)
+		return "The catalog holds monthly measurements, not live status (ask your monitoring for that). " + slaFact(&question{ws: []string{"how"}, used: []bool{false}, iw: q.iw}, s, brief)
 	}
 	var met, missed, unmeasured []string
 	for _, r := range rs {
@@ -396,6 +397,19 @@ func slaFact(q *question, s *domain.Service) string {
 		return b.String()
 	}
 	n := len(met) + len(missed)
+	if brief && n > 0 {
+		// The performance card that follows lists each target.
+		switch {
+		case len(missed) == 0:
+			fmt.Fprintf(&b, "%s met all %d SLA targets in the latest measurements.", s.Label(), n)
+		default:
+			fmt.Fprintf(&b, "%s missed %d of %d SLA targets in the latest measurements.", s.Label(), len(missed), n)
+		}
+		if len(unmeasured) > 0 {
+			fmt.Fprintf(&b, " %d not measured yet.", len(unmeasured))
+		}
+		return b.String()
+	}
 	switch {
 	case n == 0:
 		fmt.Fprintf(&b, "%s has SLA targets but no measurements yet: %s.", s.Label(), strings.Join(unmeasured, "; "))
@@ -450,7 +464,7 @@ func downstream(snap *domain.Snapshot, name string) []commands.Reach {
 	})
 }
 
-func depsDownFact(snap *domain.Snapshot, s *domain.Service) string {
+func depsDownFact(snap *domain.Snapshot, s *domain.Service, brief bool) string {
 	all := downstream(snap, s.Name)
 	if len(all) == 0 {
 		return s.Label() + " depends on no other service."
@@ -462,6 +476,9 @@ func depsDownFact(snap *domain.Snapshot, s *domain.Service) string {
 		} else {
 			indirect = append(indirect, r.Name)
 		}
+	}
+	if brief {
+		return fmt.Sprintf("%s depends on %s: %s.", s.Label(), commands.Plural(len(all), "service"), directIndirect(len(direct), len(indirect)))
 	}
 	fact := fmt.Sprintf("%s depends directly on %s", s.Label(), labels(snap, direct, 12))
 	if len(indirect) > 0 {
@@ -493,14 +510,17 @@ func (e *Parser) depsAnswer(snap *domain.Snapshot, q *question) commands.Reply {
 			a, b = b, a
 		}
 		if q.svcPos(a) < cuePos && q.svcPos(b) > cuePos {
+			// A yes or no with the path; the full dependency lists stay
+			// behind the deps button rather than repeat it.
 			r := e.run(snap, q, a, "deps")
-			r.Text = dependsOnFact(snap, a, b)
+			r.Text, r.Sections = dependsOnFact(snap, a, b), nil
+			r.Actions = append(r.Actions, commands.Action{Label: "Dependencies of " + a.Label(), Command: "deps " + a.Name})
 			return r
 		}
 	}
 	r := e.run(snap, q, s, "deps")
 	if !up {
-		r.Text = depsDownFact(snap, s)
+		r.Text = depsDownFact(snap, s, true)
 		return r
 	}
 	all := commands.Transitive(snap, s.Name, snap.Dependents)
@@ -542,22 +562,11 @@ func (e *Parser) depsAnswer(snap *domain.Snapshot, q *question) commands.Reply {
 			lines = append(lines, l)
 		}
 		r.Sections = []commands.Section{{Heading: fmt.Sprintf("Depended on by (%d%s)", len(all), tierNote), Lines: lines}}
-		r.Text = fmt.Sprintf("%s on %s: %s directly", pluralVerb(len(all), strings.TrimSpace(tierNote)+" service depends", strings.TrimSpace(tierNote)+" services depend"), s.Label(), orNone(labels(snap, direct, 40)))
-		if len(indirect) > 0 {
-			r.Text += fmt.Sprintf(", and %s indirectly", labels(snap, indirect, 40))
-		}
-		r.Text += "."
+		r.Text = fmt.Sprintf("%s on %s: %s.", pluralVerb(len(all), strings.TrimSpace(tierNote)+" service depends", strings.TrimSpace(tierNote)+" services depend"), s.Label(), directIndirect(len(direct), len(indirect)))
 	case has(q.iw, "breaks", "break", "outage", "down", "fails", "fail", "impact", "impacted", "affected", "affect", "affects") || hasPhrase(q.ws, "blast radius"):
-		r.Text = fmt.Sprintf("If %s goes down, %s affected: %s directly", s.Label(), pluralVerb(len(all), "service is", "services are"), labels(snap, direct, 40))
-		if len(indirect) > 0 {
-			r.Text += fmt.Sprintf(", and %s indirectly", labels(snap, indirect, 40))
-		}
-		r.Text += "."
+		r.Text = fmt.Sprintf("If %s goes down, %s affected: %s.", s.Label(), pluralVerb(len(all), "service is", "services are"), directIndirect(len(direct), len(indirect)))
 	default:
-		r.Text = fmt.Sprintf("%s on %s directly: %s.", pluralVerb(len(direct), "service depends", "services depend"), s.Label(), labels(snap, direct, 40))
-		if len(indirect) > 0 {
-			r.Text += fmt.Sprintf(" %s on it indirectly: %s.", pluralVerb(len(indirect), "more depends", "more depend"), labels(snap, indirect, 40))
-		}
+		r.Text = fmt.Sprintf("%s on %s: %s.", pluralVerb(len(all), "service depends", "services depend"), s.Label(), directIndirect(len(direct), len(indirect)))
 	}
 	return r
 }
@@ -702,11 +711,7 @@ func (e *Parser) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 				}
 			}
 		}
-		var parts []string
-		for _, it := range items {
-			parts = append(parts, fmt.Sprintf("%s (%s, due %s)", it.Title, orNotSet(it.Status), it.Due))
-		}
-		fact := fmt.Sprintf("%s's roadmap has %s: %s.", s.Label(), commands.Plural(len(items), what), strings.Join(parts, "; "))
+		fact := fmt.Sprintf("%s's roadmap has %s:", s.Label(), commands.Plural(len(items), what))
 		return fact, e.run(snap, q, s, "roadmap")
 	}
 	if len(picked) == 0 {
@@ -723,15 +728,7 @@ func (e *Parser) roadmapFact(snap *domain.Snapshot, q *question, s *domain.Servi
 		}
 		return fact, r
 	}
-	var parts []string
-	for _, it := range picked {
-		p := fmt.Sprintf("%s (%s, due %s", it.Title, orNotSet(it.Status), it.Due)
-		if it.Status != "done" && it.Due.Before(q.today) {
-			p += ", overdue"
-		}
-		parts = append(parts, p+")")
-	}
-	return fmt.Sprintf("%s has %s %s: %s.", s.Label(), commands.Plural(len(picked), what), strings.Join(cond, ", "), strings.Join(parts, "; ")), r
+	return fmt.Sprintf("%s has %s %s:", s.Label(), commands.Plural(len(picked), what), strings.Join(cond, ", ")), r
 }
 
 // drFacet is the part of the continuity plan a question asks about.
@@ -883,4 +880,15 @@ func strategyFact(q *question, s *domain.Service) string {
 		return s.Label() + " has no strategy in the catalog."
 	}
 	return strings.Join(parts, " ")
+}
+
+// directIndirect is "2 directly and 3 indirectly", leaving out a zero.
+func directIndirect(direct, indirect int) string {
+	switch {
+	case indirect == 0:
+		return fmt.Sprintf("%d directly", direct)
+	case direct == 0:
+		return fmt.Sprintf("%d indirectly", indirect)
+	}
+	return fmt.Sprintf("%d directly and %d indirectly", direct, indirect)
 }
