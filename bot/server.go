@@ -56,6 +56,9 @@ type Options struct {
 	// acknowledgement was flushed. 0 means DefaultHeadStart; negative
 	// means none.
 	HeadStart time.Duration
+	// Reminders finds the reminder a button was clicked on, to update it
+	// in place (jobs.Reminders). nil: reminders are not updated.
+	Reminders ReminderSource
 }
 
 // DefaultHeadStart lets an acknowledgement leave before its work takes the
@@ -69,15 +72,16 @@ const DefaultHeadStart = 500 * time.Microsecond
 
 // Server handles Slack's requests.
 type Server struct {
-	engine   Engine
-	sender   *Sender
-	store    Store
-	verifier *Verifier
-	logger   *slog.Logger
-	now      func() time.Time
-	botUser  string
-	timeout  time.Duration
-	head     time.Duration // see Options.HeadStart
+	engine    Engine
+	sender    *Sender
+	store     Store
+	verifier  *Verifier
+	logger    *slog.Logger
+	now       func() time.Time
+	botUser   string
+	timeout   time.Duration
+	head      time.Duration // see Options.HeadStart
+	reminders ReminderSource
 
 	sem    chan struct{} // one slot per running piece of work
 	notice chan struct{} // slots for "busy" notices
@@ -108,7 +112,7 @@ func New(engine Engine, sender *Sender, store Store, o Options) *Server {
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		engine: engine, sender: sender, store: store, logger: o.Logger, now: o.Now,
-		botUser: o.BotUserID, timeout: o.WorkTimeout, head: max(o.HeadStart, 0),
+		botUser: o.BotUserID, timeout: o.WorkTimeout, head: max(o.HeadStart, 0), reminders: o.Reminders,
 		sem: make(chan struct{}, o.Workers), notice: make(chan struct{}, 8),
 		base: base, cancel: cancel,
 	}

@@ -59,7 +59,7 @@ func runJobs(ctx context.Context, args []string, std stdio, env []string) error 
 		}
 		var n jobs.Notifier
 		if a.cfg.SlackBotToken != "" {
-			n = slackNotifier{bot.NewSender(bot.NewClient(a.cfg.SlackBotToken, "", a.cfg.SlackAPIURL), bot.SenderOptions{Logger: a.logger})}
+			n = slackNotifier{bot.NewSender(bot.NewClient(a.cfg.SlackBotToken, "", a.cfg.SlackAPIURL), bot.SenderOptions{Logger: a.logger, ButtonKey: bot.ButtonKey(a.cfg.SlackBotToken)})}
 		}
 		return a.jobsRun(ctx, pos[0], at, n, std.out)
 	}
