@@ -273,9 +273,11 @@ func (s *Server) itemSubmission(ctx context.Context, cb slack.InteractionCallbac
 		return errs(field, err), nil, "", true
 	}
 	user := cb.User.ID
+	// As for a rejection's reason: the answer is a DM to whoever submitted
+	// (the reminder's channel may be someone else's DM).
 	respond := func(ctx context.Context, r commands.Reply) {
 		r.InChannel = false
-		s.reply(ctx, "", channel, user, r)
+		s.reply(ctx, "", "", user, r)
 	}
 	return nil, func(ctx context.Context) {
 		s.act(ctx, eng, slack.InteractionCallback{}, caller, it, in, channel, ts, respond)

@@ -359,8 +359,9 @@ func (e *Engine) Settle(ctx context.Context, r Reply, done Item, line string) (R
 }
 
 func capitalize(s string) string {
-	if s == "" {
+	r := []rune(s)
+	if len(r) == 0 {
 		return s
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return strings.ToUpper(string(r[:1])) + string(r[1:])
 }
