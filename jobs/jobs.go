@@ -111,6 +111,7 @@ func Builtin() []Job {
 			Description: "DR tests due within 30 days or overdue: owners, and portfolio managers for overdue ones"},
 		{Name: TollgateReminders, Schedule: "0 10 * * MON-FRI", Collect: collectTollgates,
 			Description: "tollgate requests waiting over 2 days: nudges the approvers who have not voted"},
+		contractRenewalsJob(ContractWindow),
 	}
 }
 

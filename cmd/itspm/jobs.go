@@ -81,7 +81,7 @@ func openApp(ctx context.Context, std stdio, env []string) (*app, error) {
 // ITSPM_SCHEDULE_<JOB> is an error naming the variable.
 func (a *app) scheduler(enqueued func()) (*jobs.Scheduler, error) {
 	return jobs.New(jobs.Options{
-		Store: a.store, Location: a.cfg.Location, Schedules: a.cfg.Schedules,
+		Store: a.store, Location: a.cfg.Location, Schedules: a.cfg.Schedules, Jobs: jobs.BuiltinWith(a.cfg.ContractWindowDays),
 		Logger: a.logger, Enqueued: enqueued,
 	})
 }
