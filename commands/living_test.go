@@ -196,3 +196,34 @@ func measured(s *domain.Service, kpi string, month domain.Month) string {
 	}
 	return "none"
 }
+
+// The App Home's "Due for you" carries the reminders' buttons.
+func TestHomeDueForYou(t *testing.T) {
+	e, _ := sampleEngine(t, nil)
+	r, err := e.Home(context.Background(), Caller{SlackUser: "U0LEE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]bool{}
+	for _, a := range r.Actions {
+		if IsItemAction(a.ID) {
+			it, err := ParseItem(a.Value)
+			if err != nil {
+				t.Fatalf("home button %+v: %v", a, err)
+			}
+			found[a.ID+" "+it.Service] = true
+		}
+	}
+	for _, want := range []string{ActionRecordDR + " payroll", ActionRoadmapDone + " payroll", ActionRoadmapPostpone + " payroll"} {
+		if !found[want] {
+			t.Errorf("home lacks %s; has %v", want, found)
+		}
+	}
+	has := false
+	for _, s := range r.Sections {
+		has = has || s.Heading == "Due for you"
+	}
+	if !has {
+		t.Error("no Due for you section")
+	}
+}
