@@ -27,6 +27,7 @@ func writeBench(ctx context.Context, sizes []int, writes int) ([]row, error) {
 	var rows []row
 	trips := map[int]float64{}
 	for _, n := range sizes {
+		fmt.Fprintf(os.Stderr, "write bench: %d services…\n", n)
 		o50, o99, r50, r99, per, err := writeOnce(ctx, n, writes)
 		if err != nil {
 			return nil, fmt.Errorf("write bench, %d services: %w", n, err)
@@ -58,9 +59,11 @@ func writeOnce(ctx context.Context, n, writes int) (o50, o99, r50, r99 time.Dura
 	}
 	defer st.Close(ctx)
 	today := domain.Date(time.Now().UTC().Format(time.DateOnly))
+	t0 := time.Now()
 	if _, err = st.Apply(ctx, gencatalog.Generate(n, 42, today), "bench", "bench"); err != nil {
 		return
 	}
+	fmt.Fprintf(os.Stderr, "write bench: %d services imported in %s\n", n, time.Since(t0).Round(time.Millisecond))
 	engine := commands.New(st, commands.Options{Admins: []string{"bench"}})
 	caller := commands.Caller{Person: "bench"}
 	month := string(domain.MonthOf(today))
