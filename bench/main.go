@@ -46,16 +46,26 @@ func main() {
 	out := flag.String("out", "bench-results.txt", "file to write the table to")
 	services := flag.Int("services", 10000, "catalog size")
 	lookups := flag.Int("lookups", 1000, "owner lookups to time (each beside a ~150 ms raw FindOne: 1,000 stay inside the snapshot's 5-minute safety reload, which would add its round trips)")
+	catalogRows := flag.Bool("catalog", true, "run the import, lookup and RSS rows")
+	writes := flag.Int("writes", 200, "measure writes to time at each catalog size")
 	external := flag.Bool("external", true, "also run the benchmarks of other packages (go test ITSPM_BENCH=1)")
 	flag.Parse()
 	ctx := context.Background()
 	var rows []row
-	r, err := catalogBench(ctx, *services, *lookups)
+	if *catalogRows {
+		r, err := catalogBench(ctx, *services, *lookups)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		rows = append(rows, r...)
+	}
+	w, err := writeBench(ctx, []int{1000, *services}, *writes)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	rows = append(rows, r...)
+	rows = append(rows, w...)
 	if *external {
 		rows = append(rows, externalBenches()...)
 	}

@@ -145,7 +145,9 @@ func (s *Server) acceptAction(ctx context.Context, cb slack.InteractionCallback,
 			}
 		}
 	default:
-		return nil
+		if work = s.itemAction(cb, a, caller, respond); work == nil {
+			return nil
+		}
 	}
 	key := ""
 	if redelivered && cb.TriggerID != "" {
@@ -203,7 +205,11 @@ func (s *Server) acceptSubmission(ctx context.Context, cb slack.InteractionCallb
 			s.reply(ctx, "", "", user, s.answer(ctx, caller, "find "+q))
 		}
 	default:
-		return nil, nil
+		ack, w, f, ok := s.itemSubmission(ctx, cb, caller)
+		if !ok || ack != nil {
+			return ack, nil
+		}
+		work, field = w, f
 	}
 	key := ""
 	switch {

@@ -53,6 +53,10 @@ type SenderOptions struct {
 	Now func() time.Time
 	// HTTPClient posts to response_urls. nil: a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// ButtonKey signs the values of reminder buttons (see seal), so a
+	// changed value is refused. Replicas must share it; serve derives it
+	// from the bot token.
+	ButtonKey []byte
 }
 
 // Sender is the bot's only way out to Slack: every post, update, upload,
@@ -67,6 +71,7 @@ type Sender struct {
 	sleep    func(ctx context.Context, d time.Duration) error
 	now      func() time.Time
 	hc       *http.Client
+	key      []byte
 
 	mu     sync.Mutex
 	next   map[string]time.Time // channel → earliest time of its next post
@@ -97,7 +102,7 @@ func NewSender(api *slack.Client, o SenderOptions) *Sender {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &Sender{
-		api: api, logger: o.Logger, pace: o.Pace, attempts: o.Attempts, sleep: o.Sleep, now: o.Now, hc: o.HTTPClient,
+		api: api, logger: o.Logger, pace: o.Pace, attempts: o.Attempts, sleep: o.Sleep, now: o.Now, hc: o.HTTPClient, key: o.ButtonKey,
 		next: map[string]time.Time{}, dms: map[string]string{}, emails: map[string]string{},
 	}
 }
@@ -132,7 +137,7 @@ func (s *Sender) PostThread(ctx context.Context, to, threadTS string, r commands
 	if err != nil {
 		return "", "", err
 	}
-	blocks, text := Render(r)
+	blocks, text := Render(s.seal(r))
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
@@ -153,7 +158,7 @@ func (s *Sender) PostThread(ctx context.Context, to, threadTS string, r commands
 // Update replaces a message posted earlier (idempotent, so server errors
 // are retried).
 func (s *Sender) Update(ctx context.Context, channel, ts string, r commands.Reply) error {
-	blocks, text := Render(r)
+	blocks, text := Render(s.seal(r))
 	return s.call(ctx, "chat.update", true, channel, func() error {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return err
@@ -183,7 +188,7 @@ func (s *Sender) Upload(ctx context.Context, channel, filename, title string, da
 
 // Ephemeral shows r to user only, in channel.
 func (s *Sender) Ephemeral(ctx context.Context, channel, user string, r commands.Reply) error {
-	blocks, text := Render(r)
+	blocks, text := Render(s.seal(r))
 	return s.call(ctx, "chat.postEphemeral", false, "", func() error {
 		_, err := s.api.PostEphemeralContext(ctx, channel, user, slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...))
 		return err
@@ -195,7 +200,7 @@ func (s *Sender) PublishHome(ctx context.Context, user string, r commands.Reply)
 	view := slack.HomeTabViewRequest{
 		Type:       slack.VTHomeTab,
 		CallbackID: "itspm_home",
-		Blocks:     slack.Blocks{BlockSet: render(r, MaxViewBlocks)},
+		Blocks:     slack.Blocks{BlockSet: render(s.seal(r), MaxViewBlocks)},
 	}
 	return s.call(ctx, "views.publish", true, "", func() error {
 		_, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
@@ -239,7 +244,7 @@ func (s *Sender) Replace(ctx context.Context, responseURL string, r commands.Rep
 }
 
 func (s *Sender) respond(ctx context.Context, responseURL string, r commands.Reply, replace bool) error {
-	blocks, text := Render(r)
+	blocks, text := Render(s.seal(r))
 	typ := slack.ResponseTypeEphemeral
 	if r.InChannel {
 		typ = slack.ResponseTypeInChannel

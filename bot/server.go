@@ -59,6 +59,9 @@ type Options struct {
 	// RenderChart draws a reply's chart as a PNG (jobs.RenderCostChart);
 	// nil: replies go without their charts.
 	RenderChart func(commands.Chart) ([]byte, error)
+	// Reminders finds the reminder a button was clicked on, to update it
+	// in place (jobs.Reminders). nil: reminders are not updated.
+	Reminders ReminderSource
 }
 
 // DefaultHeadStart lets an acknowledgement leave before its work takes the
@@ -72,16 +75,17 @@ const DefaultHeadStart = 500 * time.Microsecond
 
 // Server handles Slack's requests.
 type Server struct {
-	engine   Engine
-	sender   *Sender
-	store    Store
-	verifier *Verifier
-	logger   *slog.Logger
-	now      func() time.Time
-	botUser  string
-	timeout  time.Duration
-	head     time.Duration // see Options.HeadStart
-	render   func(commands.Chart) ([]byte, error)
+	engine    Engine
+	sender    *Sender
+	store     Store
+	verifier  *Verifier
+	logger    *slog.Logger
+	now       func() time.Time
+	botUser   string
+	timeout   time.Duration
+	head      time.Duration // see Options.HeadStart
+	render    func(commands.Chart) ([]byte, error)
+	reminders ReminderSource
 
 	sem    chan struct{} // one slot per running piece of work
 	notice chan struct{} // slots for "busy" notices
@@ -112,7 +116,7 @@ func New(engine Engine, sender *Sender, store Store, o Options) *Server {
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		engine: engine, sender: sender, store: store, logger: o.Logger, now: o.Now,
-		botUser: o.BotUserID, timeout: o.WorkTimeout, head: max(o.HeadStart, 0), render: o.RenderChart,
+		botUser: o.BotUserID, timeout: o.WorkTimeout, head: max(o.HeadStart, 0), render: o.RenderChart, reminders: o.Reminders,
 		sem: make(chan struct{}, o.Workers), notice: make(chan struct{}, 8),
 		base: base, cancel: cancel,
 	}

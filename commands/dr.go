@@ -17,7 +17,7 @@ func (e *Engine) dr(ctx context.Context, r *request) (Reply, error) {
 	// so find the "record" keyword.
 	for i, a := range r.args {
 		if i > 0 && strings.EqualFold(a, "record") {
-			s, err := Resolve(r.snap, strings.Join(r.args[:i], " "))
+			s, err := resolveWrite(r.snap, strings.Join(r.args[:i], " "))
 			if err != nil {
 				return Reply{}, err
 			}
@@ -99,40 +99,57 @@ func (e *Engine) recordDR(ctx context.Context, r *request, s *domain.Service, ar
 	if !slices.Contains(domain.DRResults, result) {
 		return Reply{}, domain.Errorf(domain.Invalid, "%q is not a DR test result (pass, partial or fail). %s", args[0], usage)
 	}
-	if !e.CanManage(r.snap, r.caller, s) {
-		return Reply{}, domain.Errorf(domain.Forbidden, "Only %s's owner (%s), its portfolio manager or an admin can record DR tests.", s.Label(), Person(r.snap, s.Owner))
-	}
 	notes := strings.TrimSpace(strings.Join(args[1:], " "))
-	if err := domain.CheckText(notes); err != nil {
-		return Reply{}, domain.Errorf(domain.Invalid, "The notes %v.", err)
-	}
 	today := e.Today()
-	actor := ActorName(r.caller)
-	updated, err := e.store.UpdateService(ctx, s.Name, domain.AuditEntry{
-		Actor: actor, Action: "dr.record", Source: r.caller.Source,
-		Summary: fmt.Sprintf("recorded DR test: %s%s", result, map[bool]string{true: " (" + notes + ")", false: ""}[notes != ""]),
-	}, func(svc *domain.Service) error {
-		if svc.Continuity == nil {
-			svc.Continuity = &domain.Continuity{}
-		}
-		if svc.Continuity.TestEvery == "" { // a first test starts a yearly cadence
-			svc.Continuity.TestEvery = domain.Annual
-		}
-		svc.Continuity.LastTest = &domain.DRTest{Date: today, Result: result, Notes: notes, RecordedBy: actor}
-		return nil
-	})
+	updated, err := e.applyDR(ctx, r.snap, r.caller, s, result, today, notes, nil)
 	if err != nil {
 		return Reply{}, err
 	}
+	return e.drRecorded(r.snap, r.caller, updated, result, today), nil
+}
+
+// applyDR records a DR test of s on date: what `dr <svc> record` and the
+// Record result button do. guard, when set, runs on the stored service
+// under its write lock first (a button's "not handled yet" check).
+func (e *Engine) applyDR(ctx context.Context, snap *domain.Snapshot, c Caller, s *domain.Service, result string, date domain.Date, notes string, guard func(*domain.Service) error) (*domain.Service, error) {
+	if !e.CanManage(snap, c, s) {
+		return nil, e.forbidden(snap, s, "record DR tests")
+	}
+	if err := checkNotes(notes, "notes"); err != nil {
+		return nil, err
+	}
+	actor := ActorName(c)
+	return e.writeService(ctx, snap, c, s, write{
+		action: "dr.record", what: "record DR tests",
+		summary: withNotes("recorded DR test: "+result, notes),
+		change: func(svc *domain.Service) error {
+			if guard != nil {
+				if err := guard(svc); err != nil {
+					return err
+				}
+			}
+			if svc.Continuity == nil {
+				svc.Continuity = &domain.Continuity{}
+			}
+			if svc.Continuity.TestEvery == "" { // a first test starts a yearly cadence
+				svc.Continuity.TestEvery = domain.Annual
+			}
+			svc.Continuity.LastTest = &domain.DRTest{Date: date, Result: result, Notes: notes, RecordedBy: actor}
+			return nil
+		},
+	})
+}
+
+func (e *Engine) drRecorded(snap *domain.Snapshot, c Caller, updated *domain.Service, result string, date domain.Date) Reply {
 	next := ""
-	if due, ok := updated.NextDRTest(today); ok {
+	if due, ok := updated.NextDRTest(e.Today()); ok {
 		next = " Next test due " + DueText(due) + "."
 	}
 	return Reply{
-		Title:     "DR test recorded for " + s.Label(),
-		Text:      fmt.Sprintf("Recorded a %s DR test on %s by %s.%s", result, today, Person(r.snap, actor), next),
+		Title:     "DR test recorded for " + updated.Label(),
+		Text:      fmt.Sprintf("Recorded a %s DR test on %s by %s.%s", result, date, Person(snap, ActorName(c)), next),
 		InChannel: true,
-	}, nil
+	}
 }
 
 // ActorName is how the audit trail names the caller.

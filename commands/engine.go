@@ -190,9 +190,13 @@ func init() {
 		{"cost", "<service>", "cost email", "annual TCO by category, charging model, recovery, budget vs actual", (*Engine).cost},
 		{"deps", "<service>", "deps payroll", "what a service depends on and what depends on it", (*Engine).deps},
 		{"find", "<text>", "find finance", "services matching a name, alias, title, tag or description", (*Engine).find},
-		{"roadmap", "<service>", "roadmap payroll", "roadmap items with due dates and status", (*Engine).roadmap},
+		{"roadmap", "<service> [done <item> | postpone <item> <YYYY-MM-DD>]", "roadmap payroll", "roadmap items with due dates and status; `done` closes an item, `postpone` moves it", (*Engine).roadmap},
 		{"dr", "<service> [record pass|partial|fail [notes]]", "dr payroll", "RTO, RPO, DR plan, last and next test; `record` logs a test", (*Engine).dr},
 		{"performance", "<service>", "performance payroll", "latest measurements against SLA targets", (*Engine).performance},
+		{"review", "<service> done [notes]", "review payroll done numbers discussed with HR", "record a performance review held today", (*Engine).review},
+		{"measure", "<service> <kpi> <value> [YYYY-MM]", "measure payroll availability 99.95", "record a KPI measurement (default: last month)", (*Engine).measure},
+		{"actual", "<service> <YYYY-MM> <amount> [budget <amount>]", "actual payroll 2026-10 23500 budget 22000", "record a month's actual cost (and budget)", (*Engine).actual},
+		{"improve", "<service> [add <title> [due YYYY-MM-DD] | <n> done]", "improve payroll add Automate payslip checks due 2027-03-31", "the continuous-improvement register of a service", (*Engine).improve},
 		{"tollgate", "<service> <stage>", "tollgate payroll improve", "ask the board to move a service to the next stage", (*Engine).workflow},
 		{"tollgates", "[mine]", "tollgates mine", "open tollgate requests (mine: waiting for my vote)", (*Engine).workflow},
 		{"approve", "<request-id> [comment]", "approve TG-payroll-1", "approve a tollgate request (what the button does)", (*Engine).workflow},
@@ -239,7 +243,7 @@ func (e *Engine) Handle(ctx context.Context, c Caller, text string) (Reply, erro
 	c = e.Identify(snap, c)
 	raw := strings.TrimSpace(text[len(fields[0]):])
 	r, err := cmd.run(e, ctx, &request{verb: verb, caller: c, snap: snap, args: fields[1:], raw: raw})
-	if err != nil && e.asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
+	if err != nil && readOnly(verb, fields[1:]) && e.asQuestion(verb, fields[1:], err) { // "owner of dwh", "cost of the VPN?"
 		return e.question(ctx, c, text)
 	}
 	if readOnly(verb, fields[1:]) {
@@ -265,6 +269,12 @@ func readOnly(verb string, args []string) bool {
 		return false
 	case "dr":
 		return !MentionsRecord(args)
+	case "review", "measure", "actual":
+		return false
+	case "roadmap":
+		return keywordAt(args, "done", "postpone") < 0
+	case "improve":
+		return keywordAt(args, "add") < 0 && !(len(args) >= 3 && strings.EqualFold(args[len(args)-1], "done"))
 	}
 	return true
 }

@@ -57,6 +57,10 @@ func (e *Engine) Home(ctx context.Context, c Caller) (Reply, error) {
 	} else if len(mine) > 0 {
 		r.Sections = append(r.Sections, Section{Heading: "Coming up", Text: fmt.Sprintf("Nothing due in the next %d days.", homeHorizon)})
 	}
+	if contracts, buttons := dueForYou(mine, today); len(contracts)+len(buttons) > 0 {
+		r.Sections = append(r.Sections, Section{Heading: "Due for you", Text: "Act on what is due here: the buttons record it as the typed commands would.", Lines: contracts})
+		r.Actions = append(r.Actions, buttons...)
+	}
 	r.Context = "As of " + string(today) + ". Type `/itspm help` for every command."
 	if e.flow != nil {
 		r.Actions = append(r.Actions, Action{Label: "My approvals", Command: "tollgates mine"})

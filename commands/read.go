@@ -355,7 +355,10 @@ func anyContains(list []string, q string) bool {
 	return false
 }
 
-func (e *Engine) roadmap(_ context.Context, r *request) (Reply, error) {
+func (e *Engine) roadmap(ctx context.Context, r *request) (Reply, error) {
+	if rep, ok, err := e.roadmapWrite(ctx, r); ok {
+		return rep, err
+	}
 	s, err := serviceArg(r, "roadmap <service>")
 	if err != nil {
 		return Reply{}, err
@@ -363,12 +366,11 @@ func (e *Engine) roadmap(_ context.Context, r *request) (Reply, error) {
 	if len(s.Roadmap) == 0 {
 		return Reply{Title: "Roadmap of " + s.Label(), Text: s.Label() + " has no roadmap items."}, nil
 	}
-	items := append([]domain.RoadmapItem(nil), s.Roadmap...)
-	sort.SliceStable(items, func(i, j int) bool { return items[i].Due < items[j].Due })
 	today := e.Today()
 	var lines []string
-	for _, it := range items {
-		l := it.Title
+	for n, i := range roadmapOrder(s) {
+		it := s.Roadmap[i]
+		l := fmt.Sprintf("%d. %s", n+1, it.Title)
 		if it.Status != "" {
 			l += " [" + it.Status + "]"
 		}

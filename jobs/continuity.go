@@ -79,7 +79,7 @@ func continuityDigest(snap *domain.Snapshot, today domain.Date, owned, managed [
 	}
 	r.Text = strings.Join(text, " ")
 	var secs []commands.Section
-	var actions []commands.Action
+	var actions, items []commands.Action
 	for _, it := range owned {
 		s := it.svc
 		k := s.Continuity
@@ -95,7 +95,8 @@ func continuityDigest(snap *domain.Snapshot, today domain.Date, owned, managed [
 			fields = append(fields, commands.Field{Label: "RTO / RPO", Value: orDash(k.RTO) + " / " + orDash(k.RPO)})
 		}
 		secs = append(secs, commands.Section{Heading: serviceHeading(s), Fields: fields,
-			Lines: []string{fmt.Sprintf("When it is done: `dr %s record pass` (or partial or fail, with notes)", s.Name)}})
+			Lines: []string{fmt.Sprintf("When it is done: *Record result* below, or `dr %s record pass` (or partial or fail, with notes)", s.Name)}})
+		items = append(items, commands.DRActions(s)...)
 		actions = append(actions, commands.Action{Label: "DR plan: " + s.Label(), Command: "dr " + s.Name})
 	}
 	secs = capSections(secs, "services with DR tests due")
@@ -110,11 +111,12 @@ func continuityDigest(snap *domain.Snapshot, today domain.Date, owned, managed [
 		}
 		secs = append(secs, commands.Section{Heading: "Overdue in your portfolio", Lines: lines})
 		for _, it := range managed {
+			items = append(items, commands.DRActions(it.svc)...)
 			actions = append(actions, commands.Action{Label: "DR plan: " + it.svc.Label(), Command: "dr " + it.svc.Name})
 		}
 	}
 	r.Sections = secs
-	r.Actions = capActions(actions)
+	r.Actions = append(capItemActions(items), capActions(actions)...)
 	r.Context = footer(ContinuityTests, today, "You get this because "+strings.Join(why, " and ")+
 		"; it repeats daily until each test is recorded.")
 	return r

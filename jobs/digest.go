@@ -37,6 +37,18 @@ func capSections(secs []commands.Section, more string) []commands.Section {
 	return append(out, commands.Section{Text: fmt.Sprintf("…and %d more %s.", rest, more)})
 }
 
+// maxItemActions bounds the reminder buttons (Record result, Done…) on one
+// digest: one per item listed, in one or two actions blocks.
+const maxItemActions = 2 * maxDigestItems
+
+// capItemActions keeps the first maxItemActions reminder buttons.
+func capItemActions(a []commands.Action) []commands.Action {
+	if len(a) > maxItemActions {
+		return a[:maxItemActions]
+	}
+	return a
+}
+
 // capActions keeps the first maxActions actions.
 func capActions(a []commands.Action) []commands.Action {
 	if len(a) > maxActions {

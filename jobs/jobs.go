@@ -112,6 +112,7 @@ func Builtin() []Job {
 		{Name: TollgateReminders, Schedule: "0 10 * * MON-FRI", Collect: collectTollgates,
 			Description: "tollgate requests waiting over 2 days: nudges the approvers who have not voted"},
 		governanceJob(),
+		contractRenewalsJob(ContractWindow),
 	}
 }
 

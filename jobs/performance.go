@@ -103,13 +103,14 @@ func reviewSummary(snap *domain.Snapshot, today domain.Date, items []dueItem) co
 	r.Text = fmt.Sprintf("The performance review of these services is due within %d days or overdue. "+
 		"Here is where they stand against their SLAs and budgets; the owners will hold the reviews.", ReviewHorizon)
 	var secs []commands.Section
-	var actions []commands.Action
+	var actions, buttons []commands.Action
 	for _, it := range items {
 		secs = append(secs, reviewSection(snap, today, it))
+		buttons = append(buttons, commands.ReviewActions(it.svc)...)
 		actions = append(actions, commands.Action{Label: "Performance: " + it.svc.Label(), Command: "performance " + it.svc.Name})
 	}
 	r.Sections = capSections(secs, "services due for review")
-	r.Actions = capActions(actions)
+	r.Actions = append(capItemActions(buttons), capActions(actions)...)
 	r.Context = footer(PerformanceReviews, today, "Posted here because this channel belongs to these services; charts follow.")
 	return r
 }
@@ -161,7 +162,7 @@ func reviewReminder(snap *domain.Snapshot, today domain.Date, items []dueItem) c
 		"Hold it with the service's stakeholders using the summary (posted in the service channel, with a chart), agree actions, "+
 		"then set `performance.lastReview` to the review date in the catalog and re-import it so the next review is scheduled.", ReviewHorizon)
 	var secs []commands.Section
-	var actions []commands.Action
+	var actions, buttons []commands.Action
 	for _, it := range items {
 		s := it.svc
 		met, measured := 0, 0
@@ -196,10 +197,11 @@ func reviewReminder(snap *domain.Snapshot, today domain.Date, items []dueItem) c
 			sec.Fields = append(sec.Fields, full.Fields...)
 		}
 		secs = append(secs, sec)
+		buttons = append(buttons, commands.ReviewActions(s)...)
 		actions = append(actions, commands.Action{Label: "Performance: " + s.Label(), Command: "performance " + s.Name})
 	}
 	r.Sections = capSections(secs, "services due for review")
-	r.Actions = capActions(actions)
+	r.Actions = append(capItemActions(buttons), capActions(actions)...)
 	r.Context = footer(PerformanceReviews, today, "You get this because you own these services; it repeats weekly until the review is recorded.")
 	return r
 }

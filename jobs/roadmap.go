@@ -69,10 +69,10 @@ func roadmapDigest(today domain.Date, items []roadmapItem) commands.Reply {
 		r.Title += fmt.Sprintf(" (%d overdue)", overdue)
 	}
 	r.Text = fmt.Sprintf("These roadmap items of your services are due within %d days or overdue. "+
-		"Deliver them, or bring the catalog up to date: set `status: done` when an item is finished, or move its `due` date, then re-import the catalog.", RoadmapHorizon)
+		"Deliver them, or bring the catalog up to date: *Done* or *Postpone* below, or `roadmap <service> done <item>` / `roadmap <service> postpone <item> <YYYY-MM-DD>`.", RoadmapHorizon)
 	// One section per service, items in due order.
 	var secs []commands.Section
-	var actions []commands.Action
+	var actions, buttons []commands.Action
 	index := map[string]int{}
 	for _, it := range items {
 		i, ok := index[it.svc.Name]
@@ -90,9 +90,10 @@ func roadmapDigest(today domain.Date, items []roadmapItem) commands.Reply {
 			line += " · " + it.item.Status
 		}
 		secs[i].Lines = append(secs[i].Lines, line)
+		buttons = append(buttons, commands.RoadmapActions(it.svc, it.item)...)
 	}
 	r.Sections = capSections(secs, "services with roadmap items due")
-	r.Actions = capActions(actions)
+	r.Actions = append(capItemActions(buttons), capActions(actions)...)
 	r.Context = footer(RoadmapReminders, today, "You get this because you own these services; it repeats daily while items stay due.")
 	return r
 }

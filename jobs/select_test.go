@@ -282,7 +282,9 @@ func TestDigestIsCapped(t *testing.T) {
 	if len(r.Sections) != maxDigestItems+1 || !strings.Contains(r.Sections[maxDigestItems].Text, "and 10 more") {
 		t.Errorf("%d sections, last %q", len(r.Sections), r.Sections[len(r.Sections)-1].Text)
 	}
-	if len(r.Actions) != maxActions {
+	// The Done and Postpone buttons of the items shown, and the capped
+	// command buttons.
+	if len(r.Actions) != maxItemActions+maxActions {
 		t.Errorf("%d actions", len(r.Actions))
 	}
 }

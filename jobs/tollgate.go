@@ -105,10 +105,12 @@ func tollgateDigest(snap *domain.Snapshot, rs []domain.TollgateRequest, boardOf 
 			Heading: fmt.Sprintf("%s: %s → %s (%s)", serviceLabelOf(snap, q.Service), q.From, q.To, q.ID),
 			Fields:  fields, Lines: lines,
 		})
-		actions = append(actions, commands.Action{Label: "Approve " + q.ID, Command: "approve " + q.ID, Style: "primary"})
+		actions = append(actions,
+			commands.Action{Label: "Approve " + q.ID, ID: commands.ActionTollgateApprove, Value: q.ID, Command: "approve " + q.ID, Style: "primary"},
+			commands.Action{Label: "Reject " + q.ID, ID: commands.ActionTollgateReject, Value: q.ID, Command: "reject " + q.ID + " <reason>", Style: "danger"})
 	}
 	r.Sections = capSections(secs, "requests")
-	r.Actions = capActions(actions)
+	r.Actions = capItemActions(actions)
 	names := sortedKeys(boards)
 	board := names[0]
 	if len(names) > 1 {

@@ -144,6 +144,29 @@ func loadAll[T any](ctx context.Context, col *mongo.Collection, ids []string) (m
 	return m, nil
 }
 
+// byIDReload is how many changed documents a refresh re-reads one _id
+// lookup each. On the embedded store {_id: {$in: …}} costs far more than
+// FindOnes by _id (measured by bench's write rows: 100 `measure` writes at
+// 10,000 services did not finish in 20 minutes with $in; with FindOne a
+// write's p50 is 1.6 s, beside 0.28 s for one raw ReplaceOne).
+const byIDReload = 8
+
+func loadByID[T any](ctx context.Context, col *mongo.Collection, ids []string) (map[string]*T, error) {
+	m := make(map[string]*T, len(ids))
+	for _, id := range ids {
+		var d T
+		err := col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s %s: %w", col.Name(), id, unavailable(err))
+		}
+		m[id] = &d
+	}
+	return m, nil
+}
+
 func docName(d any) string {
 	switch v := d.(type) {
 	case *domain.Person:
@@ -226,7 +249,13 @@ func reload[T any](ctx context.Context, col *mongo.Collection, m map[string]*T, 
 	for n := range names {
 		ids = append(ids, n)
 	}
-	fresh, err := loadAll[T](ctx, col, ids)
+	var fresh map[string]*T
+	var err error
+	if len(ids) <= byIDReload {
+		fresh, err = loadByID[T](ctx, col, ids)
+	} else {
+		fresh, err = loadAll[T](ctx, col, ids)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -12,8 +12,8 @@ import (
 // (Reject through a modal asking for the reason). The button value is the
 // request ID.
 const (
-	ActionTollgateApprove = "tollgate_approve"
-	ActionTollgateReject  = "tollgate_reject"
+	ActionTollgateApprove = commands.ActionTollgateApprove
+	ActionTollgateReject  = commands.ActionTollgateReject
 )
 
 // approvalMessage is the message in the board's channel: while the request

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,8 +43,9 @@ type Config struct {
 
 	// Live SLIs (SPEC section 9): job sli-sync exists when the URL is set.
 	// The token is sent as a bearer token and never logged.
-	PrometheusURL   string
-	PrometheusToken string
+	PrometheusURL      string
+	PrometheusToken    string
+	ContractWindowDays int // ITSPM_CONTRACT_WINDOW_DAYS: contracts ending within it are reminded of
 }
 
 // Variables lists every variable the configuration reads (besides the
@@ -55,6 +57,7 @@ var Variables = []string{
 	"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL",
 	"ITSPM_LOG_LEVEL", "ITSPM_LOG_FORMAT",
 	"ITSPM_PROMETHEUS_URL", "ITSPM_PROMETHEUS_BEARER_TOKEN",
+	"ITSPM_CONTRACT_WINDOW_DAYS",
 }
 
 // SchedulePrefix starts the per-job schedule overrides.
@@ -171,6 +174,14 @@ func loadConfig(e environ, jobNames []string) (Config, []error) {
 		c.LogLevel = slog.LevelError
 	default:
 		bad("ITSPM_LOG_LEVEL", "%q is not one of debug, info, warn, error", lvl)
+	}
+	{
+		v := e.get("ITSPM_CONTRACT_WINDOW_DAYS", "90")
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > 3650 {
+			bad("ITSPM_CONTRACT_WINDOW_DAYS", "%q is not a number of days from 1 to 3650", v)
+		}
+		c.ContractWindowDays = n
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("ITSPM_LOG_FORMAT", "%q is not json or text", c.LogFormat)

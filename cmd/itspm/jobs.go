@@ -59,7 +59,7 @@ func runJobs(ctx context.Context, args []string, std stdio, env []string) error 
 		}
 		var n jobs.Notifier
 		if a.cfg.SlackBotToken != "" {
-			n = slackNotifier{bot.NewSender(bot.NewClient(a.cfg.SlackBotToken, "", a.cfg.SlackAPIURL), bot.SenderOptions{Logger: a.logger})}
+			n = slackNotifier{bot.NewSender(bot.NewClient(a.cfg.SlackBotToken, "", a.cfg.SlackAPIURL), bot.SenderOptions{Logger: a.logger, ButtonKey: bot.ButtonKey(a.cfg.SlackBotToken)})}
 		}
 		return a.jobsRun(ctx, pos[0], at, n, std.out)
 	}
@@ -86,7 +86,7 @@ func (a *app) scheduler(enqueued func()) (*jobs.Scheduler, error) {
 	}
 	return jobs.New(jobs.Options{
 		Store: a.store, Location: a.cfg.Location, Schedules: a.cfg.Schedules,
-		Logger: a.logger, Enqueued: enqueued, Jobs: append(jobs.Builtin(), extra...),
+		Logger: a.logger, Enqueued: enqueued, Jobs: append(jobs.BuiltinWith(a.cfg.ContractWindowDays), extra...),
 	})
 }
 

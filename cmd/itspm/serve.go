@@ -35,7 +35,7 @@ func runServe(ctx context.Context, args []string, std stdio, env []string) error
 
 	// The sender is the notifier of the tollgate workflow, so it must exist
 	// before open builds the engine.
-	sender := bot.NewSender(bot.NewClient(a.cfg.SlackBotToken, a.cfg.SlackAppToken, a.cfg.SlackAPIURL), bot.SenderOptions{Logger: a.logger})
+	sender := bot.NewSender(bot.NewClient(a.cfg.SlackBotToken, a.cfg.SlackAppToken, a.cfg.SlackAPIURL), bot.SenderOptions{Logger: a.logger, ButtonKey: bot.ButtonKey(a.cfg.SlackBotToken)})
 	a.notifier = sender
 	if err := a.open(ctx); err != nil {
 		return err
@@ -48,6 +48,7 @@ func runServe(ctx context.Context, args []string, std stdio, env []string) error
 	}
 	srv := bot.New(a.engine, sender, a.store, bot.Options{
 		SigningSecret: a.cfg.SlackSigningSecret,
+		Reminders:     jobs.Reminders{Store: a.store},
 		BotUserID:     botUser,
 		Logger:        a.logger,
 		RenderChart:   jobs.RenderCostChart,
