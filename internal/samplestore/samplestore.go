@@ -4,10 +4,14 @@ package samplestore
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/itspm/itspm/catalog"
 	"github.com/itspm/itspm/catalog/sample"
+	"github.com/itspm/itspm/commands"
 	"github.com/itspm/itspm/storage"
 	"github.com/itspm/itspm/storage/storetest"
 )
@@ -29,4 +33,26 @@ func New(t testing.TB) *storage.Store {
 		t.Fatalf("import sample: %v", err)
 	}
 	return st
+}
+
+// Now is "today" for every test over the sample catalog, which is written
+// as of late November 2026.
+var Now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// Engine is an engine over a store of its own with the sample catalog,
+// today = Now, admin U0SAM. wire plugs in what the test needs (the question
+// parser, say); it is a parameter so that the packages wired in can use
+// this helper from their own tests without an import cycle. A nil logger
+// discards the log.
+func Engine(t testing.TB, logger *slog.Logger, wire func(*commands.Engine)) (*commands.Engine, *storage.Store) {
+	t.Helper()
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	st := New(t)
+	e := commands.New(st, commands.Options{Now: func() time.Time { return Now }, Logger: logger, Admins: []string{"U0SAM"}})
+	if wire != nil {
+		wire(e)
+	}
+	return e, st
 }
