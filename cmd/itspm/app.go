@@ -31,7 +31,7 @@ type app struct {
 // the built-in ones and sli-sync, which runs only with a Prometheus URL. A
 // literal, because the deploy tests read it from the source;
 // TestJobNamesCoverEveryJob keeps it complete.
-var jobNames = []string{"performance-reviews", "roadmap-reminders", "continuity-tests", "tollgate-reminders", "governance-digest", "sli-sync"}
+var jobNames = []string{"performance-reviews", "roadmap-reminders", "continuity-tests", "tollgate-reminders", "contract-renewals", "governance-digest", "sli-sync"}
 
 // loadApp reads the configuration; it does not open the store.
 func loadApp(io stdio, env []string) (*app, error) {
