@@ -120,14 +120,10 @@ func (e *Engine) applyDR(ctx context.Context, snap *domain.Snapshot, c Caller, s
 	}
 	actor := ActorName(c)
 	return e.writeService(ctx, snap, c, s, write{
+		guard:  guard,
 		action: "dr.record", what: "record DR tests",
 		summary: withNotes("recorded DR test: "+result, notes),
 		change: func(svc *domain.Service) error {
-			if guard != nil {
-				if err := guard(svc); err != nil {
-					return err
-				}
-			}
 			if svc.Continuity == nil {
 				svc.Continuity = &domain.Continuity{}
 			}

@@ -25,6 +25,9 @@ type write struct {
 	// the stored document (not the snapshot), so checks made in it see
 	// every earlier write.
 	change func(*domain.Service) error
+	// guard, when set, runs before change on the same stored document: a
+	// button's check that the item is still as its reminder saw it.
+	guard func(*domain.Service) error
 }
 
 // writeService applies w to s as the caller: owner, portfolio manager or
@@ -35,7 +38,14 @@ func (e *Engine) writeService(ctx context.Context, snap *domain.Snapshot, c Call
 	}
 	return e.store.UpdateService(ctx, s.Name, domain.AuditEntry{
 		Actor: ActorName(c), Action: w.action, Source: c.Source, Summary: w.summary,
-	}, w.change)
+	}, func(svc *domain.Service) error {
+		if w.guard != nil {
+			if err := w.guard(svc); err != nil {
+				return err
+			}
+		}
+		return w.change(svc)
+	})
 }
 
 func (e *Engine) forbidden(snap *domain.Snapshot, s *domain.Service, what string) error {

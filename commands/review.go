@@ -41,14 +41,10 @@ func (e *Engine) applyReview(ctx context.Context, snap *domain.Snapshot, c Calle
 		return nil, err
 	}
 	return e.writeService(ctx, snap, c, s, write{
+		guard:  guard,
 		action: "review.done", what: "record performance reviews",
 		summary: withNotes("performance review held", notes),
 		change: func(svc *domain.Service) error {
-			if guard != nil {
-				if err := guard(svc); err != nil {
-					return err
-				}
-			}
 			if svc.Performance == nil {
 				svc.Performance = &domain.Performance{}
 			}

@@ -151,14 +151,10 @@ func roadmapItemAt(svc *domain.Service, title string) (*domain.RoadmapItem, erro
 // applyRoadmapDone closes a roadmap item; guard as for applyDR.
 func (e *Engine) applyRoadmapDone(ctx context.Context, snap *domain.Snapshot, c Caller, s *domain.Service, title string, guard func(*domain.Service) error) (*domain.Service, error) {
 	return e.writeService(ctx, snap, c, s, write{
+		guard:  guard,
 		action: "roadmap.done", what: "update the roadmap",
 		summary: "roadmap item done: " + title,
 		change: func(svc *domain.Service) error {
-			if guard != nil {
-				if err := guard(svc); err != nil {
-					return err
-				}
-			}
 			it, err := roadmapItemAt(svc, title)
 			if err != nil {
 				return err
@@ -179,14 +175,10 @@ func (e *Engine) applyRoadmapPostpone(ctx context.Context, snap *domain.Snapshot
 		return nil, domain.Errorf(domain.Invalid, "%s is in the past; postpone to today (%s) or later.", to, today)
 	}
 	return e.writeService(ctx, snap, c, s, write{
+		guard:  guard,
 		action: "roadmap.postpone", what: "update the roadmap",
 		summary: fmt.Sprintf("roadmap item postponed to %s: %s", to, title),
 		change: func(svc *domain.Service) error {
-			if guard != nil {
-				if err := guard(svc); err != nil {
-					return err
-				}
-			}
 			it, err := roadmapItemAt(svc, title)
 			if err != nil {
 				return err

@@ -99,25 +99,15 @@ func (t *toolRun) listFilter(args map[string]any) (questions.Filter, map[string]
 		f.Managers = append(f.Managers, n)
 	}
 	for _, p := range argList(args, "portfolio") {
-		found := ""
-		for _, n := range sortedNames(t.snap.Portfolios) {
-			if strings.EqualFold(n, p) || strings.EqualFold(t.snap.Portfolios[n].Title, p) || questions.Phrase(n) == questions.Phrase(p) {
-				found = n
-			}
-		}
-		if found == "" {
+		found, ok := findTitled(t.snap.Portfolios, p, func(pf *domain.Portfolio) string { return pf.Title })
+		if !ok {
 			return bad("no portfolio called %q; portfolios: %s", p, strings.Join(sortedNames(t.snap.Portfolios), ", "))
 		}
 		f.Portfolios = append(f.Portfolios, found)
 	}
 	for _, b := range argList(args, "board") {
-		found := ""
-		for _, n := range sortedNames(t.snap.Boards) {
-			if strings.EqualFold(n, b) || strings.EqualFold(t.snap.Boards[n].Title, b) || questions.Phrase(n) == questions.Phrase(b) {
-				found = n
-			}
-		}
-		if found == "" {
+		found, ok := findTitled(t.snap.Boards, b, func(bd *domain.Board) string { return bd.Title })
+		if !ok {
 			return bad("no board called %q; boards: %s", b, strings.Join(sortedNames(t.snap.Boards), ", "))
 		}
 		f.Boards = append(f.Boards, found)
@@ -263,4 +253,17 @@ func lowerAll(ss []string) []string {
 		ss[i] = strings.ToLower(s)
 	}
 	return ss
+}
+
+// findTitled finds the entry of m a model names by its name or title
+// (case and punctuation aside); the last match in name order wins, as
+// names are unique and titles rarely repeat.
+func findTitled[V any](m map[string]V, ref string, title func(V) string) (string, bool) {
+	found := ""
+	for _, n := range sortedNames(m) {
+		if strings.EqualFold(n, ref) || strings.EqualFold(title(m[n]), ref) || questions.Phrase(n) == questions.Phrase(ref) {
+			found = n
+		}
+	}
+	return found, found != ""
 }
