@@ -120,14 +120,19 @@ func isTag(snap *domain.Snapshot, w string) bool {
 	return false
 }
 
-func orWords(items []string) string {
+func orWords(items []string) string { return joinWords(items, "or") }
+
+func andWords(items []string) string { return joinWords(items, "and") }
+
+// joinWords lists items as prose: "a, b or c".
+func joinWords(items []string, last string) string {
 	switch len(items) {
 	case 0:
 		return ""
 	case 1:
 		return items[0]
 	}
-	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
+	return strings.Join(items[:len(items)-1], ", ") + " " + last + " " + items[len(items)-1]
 }
 
 // serviceList answers "which services …" questions: exactly the services

@@ -445,16 +445,6 @@ func labels(snap *domain.Snapshot, names []string, limit int) string {
 	return andWords(ls)
 }
 
-func andWords(items []string) string {
-	switch len(items) {
-	case 0:
-		return ""
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
-}
-
 func downstream(snap *domain.Snapshot, name string) []commands.Reach {
 	return commands.Transitive(snap, name, func(n string) []string {
 		if svc, ok := snap.Services[n]; ok {
